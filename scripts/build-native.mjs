@@ -1,0 +1,40 @@
+// Builds the C parts offline with the system compiler against Node's own headers
+// (/usr/include/node), so no header download is ever attempted.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const out = join(root, "build");
+mkdirSync(out, { recursive: true });
+const nodeInclude = process.env.NODE_INCLUDE_DIR ?? "/usr/include/node";
+const cc = process.env.CC ?? "cc";
+const cflags = ["-O2", "-Wall", "-Wextra", "-Werror", "-std=gnu11"];
+
+function newer(src, dst) {
+  return !existsSync(dst) || statSync(src).mtimeMs > statSync(dst).mtimeMs;
+}
+
+/** N-API addons: native/<name>.c -> build/<name>.node */
+const addons = readdirSync(join(root, "native")).filter((f) => f.endsWith(".c") && f !== "shim.c");
+for (const file of addons) {
+  const src = join(root, "native", file);
+  const dst = join(out, file.replace(/\.c$/, ".node"));
+  if (!newer(src, dst)) continue;
+  if (!existsSync(join(nodeInclude, "node_api.h"))) {
+    throw new Error(`cannot build ${file}: ${nodeInclude}/node_api.h is missing (set NODE_INCLUDE_DIR)`);
+  }
+  execFileSync(cc, [...cflags, "-shared", "-fPIC", `-I${nodeInclude}`, "-o", dst, src], { stdio: "inherit" });
+  console.log(`built ${dst}`);
+}
+
+/** The plugin executable shim, when present: native/shim.c -> build/quantum-shim */
+const shim = join(root, "native", "shim.c");
+if (existsSync(shim)) {
+  const dst = join(out, "quantum-shim");
+  if (newer(shim, dst)) {
+    execFileSync(cc, [...cflags, "-o", dst, shim], { stdio: "inherit" });
+    console.log(`built ${dst}`);
+  }
+}

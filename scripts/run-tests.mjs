@@ -1,0 +1,34 @@
+// Runs every compiled test file (dist/**/*.test.js) with node's built-in test runner.
+// Unit tests live next to their module in src/, integration tests (root, netns) in test/.
+import { spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+const filter = process.argv.slice(2);
+
+function walk(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...walk(p));
+    else if (name.endsWith(".test.js")) out.push(p);
+  }
+  return out;
+}
+
+let files = walk(join(root, "dist")).sort();
+if (filter.length > 0) files = files.filter((f) => filter.some((pat) => f.includes(pat)));
+if (files.length === 0) {
+  console.error("no test files found under dist/: run `npm run build` first");
+  process.exit(1);
+}
+const env = { ...process.env };
+// Node start-up timing inside tests should match what runtimes see.
+delete env.NODE_EXTRA_CA_CERTS;
+const res = spawnSync(process.execPath, ["--test", "--test-concurrency=2", ...files.map((f) => relative(root, f))], {
+  cwd: root,
+  stdio: "inherit",
+  env,
+});
+process.exit(res.status ?? 1);
