@@ -1,0 +1,17 @@
+export { MemoryStore } from "./memory_store.js";
+export { MIGRATIONS, type Migration, migrate, SCHEMA_VERSION } from "./schema.js";
+export { DB_FILE_NAME, SqliteStore, type SqliteStoreOptions } from "./sqlite_store.js";
+export type {
+  AllocatorStore,
+  Attachment,
+  AttachmentInput,
+  AttachmentStore,
+  NetworkInput,
+  NetworkRecord,
+  NetworkStore,
+  PendingDeletionStore,
+  PendingLinkDeletion,
+  PendingLinkDeletionInput,
+  Reservation,
+  Store,
+} from "./types.js";

@@ -1,0 +1,272 @@
+// The embedded store: one SQLite file shared by the daemon and any direct-mode plugin process.
+// WAL lets readers run beside the single writer; BEGIN IMMEDIATE takes the write lock up front so two
+// allocators never both read "free" and then race to write; busy_timeout makes the loser wait, not fail.
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import {
+  type AttachmentRow,
+  type NetworkRow,
+  type PendingRow,
+  type ReservationRow,
+  toAttachment,
+  toJson,
+  toNetwork,
+  toPending,
+  toReservation,
+} from "./rows.js";
+import { migrate } from "./schema.js";
+import type {
+  Attachment,
+  AttachmentInput,
+  NetworkInput,
+  NetworkRecord,
+  PendingLinkDeletion,
+  PendingLinkDeletionInput,
+  Reservation,
+  Store,
+} from "./types.js";
+
+export const DB_FILE_NAME = "quantum.db";
+
+export interface SqliteStoreOptions {
+  /** How long a writer waits for another process's transaction before failing. Default 10 000 ms. */
+  busyTimeoutMs?: number;
+}
+
+export class SqliteStore implements Store {
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly runInTransaction: Database.Transaction<(fn: () => unknown) => unknown>;
+  private closed = false;
+
+  private constructor(
+    private readonly db: Database.Database,
+    /** Path of the database file, for messages. */
+    readonly path: string,
+  ) {
+    // One wrapper for every transaction: better-sqlite3 turns a nested call into a SAVEPOINT itself.
+    this.runInTransaction = db.transaction((fn: () => unknown) => {
+      const out = fn();
+      if (out instanceof Promise) {
+        // Throwing here rolls back; an async fn would otherwise commit before its awaits ran.
+        throw new TypeError(`store "${this.path}": transaction callback returned a Promise; it must be synchronous`);
+      }
+      return out;
+    });
+  }
+
+  /**
+   * Opens (creating if needed) `<dataDir>/quantum.db`. dataDir is created with mode 0700, a new
+   * database file with mode 0600. Cheap when the schema is current: no write lock is taken.
+   * @throws Error naming the path when the directory or file cannot be opened or migrated.
+   */
+  static open(dataDir: string, options: SqliteStoreOptions = {}): SqliteStore {
+    const path = join(dataDir, DB_FILE_NAME);
+    let db: Database.Database | undefined;
+    try {
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      const fresh = !existsSync(path);
+      db = new Database(path, { timeout: options.busyTimeoutMs ?? 10_000 });
+      // SQLite gives -wal and -shm files the database file's mode, so this covers them too.
+      if (fresh) chmodSync(path, 0o600);
+      // Persistent in the file after the first time; re-asking costs no lock when it is already WAL.
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = NORMAL");
+      migrate(db);
+      return new SqliteStore(db, path);
+    } catch (err) {
+      db?.close();
+      const why = err instanceof Error ? err.message : String(err);
+      throw new Error(`cannot open store "${path}": ${why}`, { cause: err });
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.statements.clear();
+    this.db.close();
+  }
+
+  /** Prepared once per SQL text and kept: preparing costs more than most of these queries. */
+  private stmt(sql: string): Database.Statement {
+    if (this.closed) throw new Error(`store "${this.path}" is closed`);
+    let s = this.statements.get(sql);
+    if (s === undefined) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  transaction<T>(fn: () => T): T {
+    if (this.closed) throw new Error(`store "${this.path}" is closed`);
+    return this.runInTransaction.immediate(fn) as T;
+  }
+
+  reserve(r: Reservation): boolean {
+    const info = this.stmt(
+      `INSERT INTO reservations (network, ip, range_id, container_id, ifname, prefix_length, gateway)
+       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (network, ip) DO NOTHING`,
+    ).run(r.network, r.ip, r.rangeId, r.containerId, r.ifname, r.prefixLength ?? null, r.gateway ?? null);
+    return info.changes === 1;
+  }
+
+  lastReserved(network: string, rangeId: string): string | null {
+    const row = this.stmt("SELECT ip FROM last_reserved WHERE network = ? AND range_id = ?").get(network, rangeId) as
+      | { ip: string }
+      | undefined;
+    return row?.ip ?? null;
+  }
+
+  setLastReserved(network: string, rangeId: string, ip: string): void {
+    this.stmt(
+      `INSERT INTO last_reserved (network, range_id, ip) VALUES (?, ?, ?)
+       ON CONFLICT (network, range_id) DO UPDATE SET ip = excluded.ip`,
+    ).run(network, rangeId, ip);
+  }
+
+  releaseById(network: string, containerId: string, ifname: string): Reservation[] {
+    const rows = this.stmt(
+      "DELETE FROM reservations WHERE network = ? AND container_id = ? AND ifname = ? RETURNING *",
+    ).all(network, containerId, ifname) as ReservationRow[];
+    // RETURNING order is unspecified; callers get the same order as getById.
+    return rows.map(toReservation).sort(byIp);
+  }
+
+  getById(network: string, containerId: string, ifname: string): Reservation[] {
+    const rows = this.stmt(
+      "SELECT * FROM reservations WHERE network = ? AND container_id = ? AND ifname = ? ORDER BY ip",
+    ).all(network, containerId, ifname) as ReservationRow[];
+    return rows.map(toReservation);
+  }
+
+  listReservations(network?: string): Reservation[] {
+    const rows = (
+      network === undefined
+        ? this.stmt("SELECT * FROM reservations ORDER BY network, ip").all()
+        : this.stmt("SELECT * FROM reservations WHERE network = ? ORDER BY ip").all(network)
+    ) as ReservationRow[];
+    return rows.map(toReservation);
+  }
+
+  findReservation(network: string, ip: string): Reservation | null {
+    const row = this.stmt("SELECT * FROM reservations WHERE network = ? AND ip = ?").get(network, ip) as
+      | ReservationRow
+      | undefined;
+    return row === undefined ? null : toReservation(row);
+  }
+
+  filterReserved(network: string, ips: readonly string[]): string[] {
+    if (ips.length === 0) return [];
+    // One statement for any batch size: the candidates travel as one JSON array parameter.
+    const rows = this.stmt(
+      "SELECT ip FROM reservations WHERE network = ? AND ip IN (SELECT value FROM json_each(?))",
+    ).all(network, JSON.stringify(ips)) as { ip: string }[];
+    return rows.map((r) => r.ip);
+  }
+
+  countReservations(network: string, rangeId?: string): number {
+    const row = (
+      rangeId === undefined
+        ? this.stmt("SELECT count(*) AS n FROM reservations WHERE network = ?").get(network)
+        : this.stmt("SELECT count(*) AS n FROM reservations WHERE network = ? AND range_id = ?").get(network, rangeId)
+    ) as { n: number };
+    return row.n;
+  }
+
+  putAttachment(a: AttachmentInput): Attachment {
+    const stored: Attachment = { ...a, createdAt: a.createdAt ?? new Date().toISOString() };
+    this.stmt(
+      `INSERT OR REPLACE INTO attachments (network, container_id, ifname, netns, host_ifname, ips, result, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      a.network,
+      a.containerId,
+      a.ifname,
+      a.netns,
+      a.hostIfname ?? null,
+      JSON.stringify(a.ips),
+      toJson(a.result),
+      stored.createdAt,
+    );
+    return this.getAttachment(a.network, a.containerId, a.ifname)!;
+  }
+
+  getAttachment(network: string, containerId: string, ifname: string): Attachment | null {
+    const row = this.stmt("SELECT * FROM attachments WHERE network = ? AND container_id = ? AND ifname = ?").get(
+      network,
+      containerId,
+      ifname,
+    ) as AttachmentRow | undefined;
+    return row === undefined ? null : toAttachment(row);
+  }
+
+  deleteAttachment(network: string, containerId: string, ifname: string): boolean {
+    const info = this.stmt("DELETE FROM attachments WHERE network = ? AND container_id = ? AND ifname = ?").run(
+      network,
+      containerId,
+      ifname,
+    );
+    return info.changes > 0;
+  }
+
+  listAttachments(network?: string): Attachment[] {
+    const rows = (
+      network === undefined
+        ? this.stmt("SELECT * FROM attachments ORDER BY network, container_id, ifname").all()
+        : this.stmt("SELECT * FROM attachments WHERE network = ? ORDER BY container_id, ifname").all(network)
+    ) as AttachmentRow[];
+    return rows.map(toAttachment);
+  }
+
+  putNetwork(n: NetworkInput): NetworkRecord {
+    const createdAt = n.createdAt ?? new Date().toISOString();
+    this.stmt("INSERT OR REPLACE INTO networks (name, spec, created_at) VALUES (?, ?, ?)").run(
+      n.name,
+      toJson(n.spec),
+      createdAt,
+    );
+    return this.getNetwork(n.name)!;
+  }
+
+  getNetwork(name: string): NetworkRecord | null {
+    const row = this.stmt("SELECT * FROM networks WHERE name = ?").get(name) as NetworkRow | undefined;
+    return row === undefined ? null : toNetwork(row);
+  }
+
+  deleteNetwork(name: string): boolean {
+    return this.stmt("DELETE FROM networks WHERE name = ?").run(name).changes > 0;
+  }
+
+  listNetworks(): NetworkRecord[] {
+    return (this.stmt("SELECT * FROM networks ORDER BY name").all() as NetworkRow[]).map(toNetwork);
+  }
+
+  addPendingLinkDeletion(p: PendingLinkDeletionInput): PendingLinkDeletion {
+    const row = this.stmt(
+      `INSERT INTO pending_link_deletions (netns, ifname, host_ifname, network, container_id, created_at)
+       VALUES (?, ?, ?, ?, ?, ?) RETURNING *`,
+    ).get(
+      p.netns,
+      p.ifname,
+      p.hostIfname ?? null,
+      p.network,
+      p.containerId,
+      p.createdAt ?? new Date().toISOString(),
+    ) as PendingRow;
+    return toPending(row);
+  }
+
+  listPendingLinkDeletions(): PendingLinkDeletion[] {
+    return (this.stmt("SELECT * FROM pending_link_deletions ORDER BY id").all() as PendingRow[]).map(toPending);
+  }
+
+  removePendingLinkDeletion(id: number): boolean {
+    return this.stmt("DELETE FROM pending_link_deletions WHERE id = ?").run(id).changes > 0;
+  }
+}
+
+function byIp(a: Reservation, b: Reservation): number {
+  return a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0;
+}
