@@ -1,0 +1,200 @@
+/**
+ * The firewall of Quantum CNI: applies ruleset.ts's scripts with nft, one transaction per call.
+ * Per container only set elements change (~5 ms per ADD); deletions are batched because every
+ * delete transaction costs ~20 ms whatever its size (kernel-notes.md).
+ */
+import { NftError, type NftOptions, nftApply, nftListJson } from "../../kernel/nftables.js";
+import { DEFAULT_TABLE, networkNames, STATIC } from "./names.js";
+import { hasRuleComment, parseNetworks, parseSetElements } from "./parse.js";
+import {
+  addContainerScript,
+  ensureNetworkScript,
+  removeContainersScript,
+  removeNetworkScript,
+  removeTableScript,
+} from "./ruleset.js";
+import type {
+  FirewallContainer,
+  FirewallContainerRef,
+  FirewallElement,
+  FirewallNetwork,
+  FirewallNetworkRef,
+} from "./types.js";
+import { checkIp, checkNetId, checkTableName } from "./validate.js";
+
+/** How the firewall reaches nft; injected by tests to count transactions or fake failures. */
+export interface NftRunner {
+  apply(script: string, o: NftOptions): void;
+  listJson(args: string[], o: NftOptions): unknown;
+}
+
+export const defaultNftRunner: NftRunner = { apply: nftApply, listJson: nftListJson };
+
+export interface FirewallOptions {
+  /** Our table's name in family inet; default "quantum". Tests use their own. */
+  table?: string;
+  /** The netns whose ruleset we manage; default the caller's. */
+  netnsPath?: string;
+  nft?: NftRunner;
+}
+
+export class Firewall {
+  readonly table: string;
+  private readonly o: NftOptions;
+  private readonly nft: NftRunner;
+  /** netId → marker of the ruleset this process last applied or found, to skip the kernel check. */
+  private readonly ensured = new Map<string, string>();
+
+  constructor(o: FirewallOptions = {}) {
+    this.table = checkTableName(o.table ?? DEFAULT_TABLE);
+    this.o = o.netnsPath === undefined ? {} : { netnsPath: o.netnsPath };
+    this.nft = o.nft ?? defaultNftRunner;
+  }
+
+  /**
+   * Creates or refreshes a network's chains, sets and map elements. Idempotent and safe to call
+   * on every ADD, from several processes at once: when the kernel already holds this exact ruleset
+   * (its marker), nothing is applied; otherwise one atomic flush-and-refill transaction is.
+   * @returns true when a transaction was applied.
+   */
+  ensureNetwork(net: FirewallNetwork): boolean {
+    const { script, marker } = ensureNetworkScript(this.table, net);
+    if (this.ensured.get(net.id) === marker) return false;
+    if (this.hasMarker(net.id, marker)) {
+      this.ensured.set(net.id, marker);
+      return false;
+    }
+    this.apply(script, `ensure network ${net.id} (bridge ${JSON.stringify(net.bridge)})`);
+    this.ensured.set(net.id, marker);
+    return true;
+  }
+
+  /**
+   * Adds a container's addresses to its network's sets (the network must be ensured). An address
+   * still present from an earlier owner is taken over, so its comment names this container.
+   */
+  addContainer(netId: string, c: FirewallContainer): void {
+    const what = `add container ${c.containerId} (${c.ifname}) to network ${netId}`;
+    const fast = addContainerScript(this.table, netId, c, "create");
+    if (fast === "") return;
+    try {
+      this.nft.apply(fast, this.o);
+      return;
+    } catch (err) {
+      if (!(err instanceof NftError && /File exists/.test(err.stderr))) {
+        this.forgetOnNotFound(netId, err);
+        throw this.wrap(err, what);
+      }
+    }
+    try {
+      this.nft.apply(addContainerScript(this.table, netId, c, "replace"), this.o);
+    } catch (err) {
+      this.forgetOnNotFound(netId, err);
+      throw this.wrap(err, what);
+    }
+  }
+
+  /**
+   * Removes the addresses of any number of containers in ONE transaction. Addresses already gone,
+   * and a network already removed, are not errors.
+   */
+  removeContainers(netId: string, items: readonly FirewallContainerRef[]): void {
+    const script = removeContainersScript(this.table, netId, items);
+    if (script === "") return;
+    try {
+      this.nft.apply(script, this.o);
+    } catch (err) {
+      if (err instanceof NftError && err.isNotFound && !this.networkExists(netId)) return;
+      const n = items.length;
+      throw this.wrap(err, `remove ${n} container${n === 1 ? "" : "s"} from network ${netId}`);
+    }
+  }
+
+  /** True when every address is an element of the network's sets (CNI CHECK). */
+  hasContainer(netId: string, ips: readonly string[]): boolean {
+    const present = new Set(this.listContainerElements(netId).map((e) => e.ip));
+    return ips.every((ip) => present.has(checkIp(ip).ip));
+  }
+
+  /** The network's address elements with their owners (for CHECK and GC); [] when the network is absent. */
+  listContainerElements(netId: string): FirewallElement[] {
+    const n = networkNames(checkNetId(netId));
+    const out: FirewallElement[] = [];
+    for (const [name, family] of [
+      [n.addrs4, 4],
+      [n.addrs6, 6],
+    ] as const) {
+      const json = this.listOrNull(["set", "inet", this.table, name]);
+      if (json !== null) out.push(...parseSetElements(json, name, family));
+    }
+    return out;
+  }
+
+  /** Removes the network's chains, sets and map elements in one transaction. @returns false if absent. */
+  removeNetwork(netId: string): boolean {
+    checkNetId(netId);
+    this.ensured.delete(netId);
+    const ref = this.listNetworks().find((n) => n.id === netId);
+    if (ref === undefined) return false;
+    try {
+      this.nft.apply(removeNetworkScript(this.table, netId, ref.bridge), this.o);
+    } catch (err) {
+      // Another process may have removed it between our listing and our transaction.
+      if (err instanceof NftError && err.isNotFound && !this.networkExists(netId)) return false;
+      throw this.wrap(err, `remove network ${netId} (bridge ${JSON.stringify(ref.bridge)})`);
+    }
+    return true;
+  }
+
+  /** The networks present in the kernel's ruleset; [] when our table does not exist. */
+  listNetworks(): FirewallNetworkRef[] {
+    const json = this.listOrNull(["map", "inet", this.table, STATIC.fwdFrom]);
+    return json === null ? [] : parseNetworks(json);
+  }
+
+  /** Deletes our whole table (uninstall, tests). Idempotent. */
+  removeAll(): void {
+    this.ensured.clear();
+    this.apply(removeTableScript(this.table), `remove table inet ${this.table}`);
+  }
+
+  private hasMarker(netId: string, marker: string): boolean {
+    const json = this.listOrNull(["chain", "inet", this.table, networkNames(netId).from]);
+    return json !== null && hasRuleComment(json, marker);
+  }
+
+  private networkExists(netId: string): boolean {
+    return this.listNetworks().some((n) => n.id === netId);
+  }
+
+  /** A listing, or null when the object (or our table) does not exist. */
+  private listOrNull(args: string[]): unknown {
+    try {
+      return this.nft.listJson(args, this.o);
+    } catch (err) {
+      if (err instanceof NftError && err.isNotFound) return null;
+      throw err;
+    }
+  }
+
+  private forgetOnNotFound(netId: string, err: unknown): void {
+    // The table or the network's sets vanished under us: the next ensureNetwork must re-check.
+    if (err instanceof NftError && err.isNotFound) this.ensured.delete(netId);
+  }
+
+  private apply(script: string, what: string): void {
+    try {
+      this.nft.apply(script, this.o);
+    } catch (err) {
+      throw this.wrap(err, what);
+    }
+  }
+
+  private wrap(err: unknown, what: string): Error {
+    const msg = err instanceof Error ? err.message : String(err);
+    if (err instanceof NftError) {
+      return new NftError(`${what}: ${msg}`, err.args, err.stderr, err.exitCode, err.netnsPath, { cause: err });
+    }
+    return new Error(`${what}: ${msg}`, { cause: err });
+  }
+}

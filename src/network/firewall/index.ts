@@ -1,0 +1,20 @@
+export { defaultNftRunner, Firewall, type FirewallOptions, type NftRunner } from "./firewall.js";
+export { DEFAULT_TABLE, type NetworkObjectNames, networkNames, STATIC } from "./names.js";
+export {
+  type AddMode,
+  addContainerScript,
+  ensureNetworkScript,
+  type NetworkScript,
+  removeContainersScript,
+  removeNetworkScript,
+  removeTableScript,
+  tableScript,
+} from "./ruleset.js";
+export type {
+  FirewallContainer,
+  FirewallContainerRef,
+  FirewallElement,
+  FirewallIsolation,
+  FirewallNetwork,
+  FirewallNetworkRef,
+} from "./types.js";
