@@ -1,0 +1,205 @@
+// Our single-plugin config (the stdin of bin/quantum): decoded and checked in skel's order
+// (JSON → 6, name → 7, cniVersion → 1), then validated field by field (→ 7, messages name the
+// field and the value). Unknown keys pass through; the raw object is kept next to the typed one.
+import { pluginConfigSchema } from "./config-schema.js";
+import { containerIdProblem } from "./env.js";
+import { CniError, CODE_DECODING_FAILURE, CODE_INVALID_NETWORK_CONFIG } from "./errors.js";
+import { parseResult, type Result, toCanonicalResult } from "./result.js";
+import type { Attachment, Dns, Route } from "./types.js";
+import { type CniVersion, DEFAULT_VERSION, requireSupportedVersion } from "./version.js";
+import { describeZodError, showValue } from "./zod-format.js";
+
+export { DRIVER_TYPES, ISOLATION_MODES, MACVLAN_MODES } from "./config-schema.js";
+
+export type DriverType = "bridge" | "macvlan" | "overlay";
+export type IsolationMode = "none" | "internal" | "strict";
+export type MacvlanMode = "bridge" | "private" | "vepa" | "passthru";
+
+/** `ipam`: delegated IPAM config; only `type` is ours to read, other keys belong to the IPAM plugin. */
+export interface IpamConfig {
+  type?: string;
+  [key: string]: unknown;
+}
+
+export interface PortMapping {
+  hostPort: number;
+  containerPort: number;
+  protocol?: string;
+  hostIP?: string;
+  [key: string]: unknown;
+}
+
+export interface BandwidthLimits {
+  ingressRate?: number;
+  ingressBurst?: number;
+  egressRate?: number;
+  egressBurst?: number;
+  [key: string]: unknown;
+}
+
+/** host-local style range, as in `runtimeConfig.ipRanges`. */
+export interface RangeSpec {
+  subnet: string;
+  rangeStart?: string;
+  rangeEnd?: string;
+  gateway?: string;
+  [key: string]: unknown;
+}
+
+/** Capability args the runtime injected (CONVENTIONS.md). Note `dns` uses servers/searches. */
+export interface RuntimeConfig {
+  ips?: string[];
+  mac?: string;
+  portMappings?: PortMapping[];
+  bandwidth?: BandwidthLimits;
+  dns?: { servers?: string[]; searches?: string[]; options?: string[]; [key: string]: unknown };
+  ipRanges?: RangeSpec[][];
+  [key: string]: unknown;
+}
+
+/** The `args` key: metadata under `cni` (preferred over the CNI_ARGS copy of the same item). */
+export interface ConfigArgs {
+  cni?: { ips?: string[]; mac?: string; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+/** A validated plugin config. Defaults: driver "bridge", isolation "none", booleans false. */
+export interface PluginConfig {
+  cniVersion: CniVersion;
+  name: string;
+  type?: string;
+  driver: DriverType;
+  /** `subnet` or `subnets`, normalized to a list (at most one IPv4 and one IPv6, no host bits). */
+  subnets: string[];
+  gateway?: string;
+  routes: Route[];
+  dns?: Dns;
+  bridge?: string;
+  mtu?: number;
+  ipMasq: boolean;
+  hairpinMode: boolean;
+  promiscMode: boolean;
+  /** Also true when isDefaultGateway is set (the reference bridge implies it). */
+  isGateway: boolean;
+  isDefaultGateway: boolean;
+  forceAddress: boolean;
+  isolation: IsolationMode;
+  master?: string;
+  macvlanMode?: MacvlanMode;
+  dataDir?: string;
+  socketPath?: string;
+  ipam?: IpamConfig;
+  capabilities: Record<string, boolean>;
+  runtimeConfig: RuntimeConfig;
+  args?: ConfigArgs;
+  /** prevResult, read in its own or else the config's version, converted to canonical 1.1.0. */
+  prevResult?: Result;
+  /** GC: `cni.dev/valid-attachments`, else the misnamed `cni.dev/attachments` (cni#1101). */
+  validAttachments?: Attachment[];
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * skel's first look at stdin: JSON object (→ 6), `name` present and valid (→ 7), `cniVersion` a
+ * string when present (→ 6). Used by cniMain before the per-verb version gate.
+ * @throws CniError(CODE_DECODING_FAILURE | CODE_INVALID_NETWORK_CONFIG)
+ */
+export function decodeConfigJson(input: string | Buffer | Record<string, unknown>): Record<string, unknown> {
+  let raw: unknown = input;
+  if (typeof input === "string" || Buffer.isBuffer(input)) {
+    try {
+      raw = JSON.parse(input.toString());
+    } catch (e) {
+      throw new CniError(CODE_DECODING_FAILURE, `error unmarshalling network config: ${(e as Error).message}`);
+    }
+  }
+  if (!isPlainObject(raw)) {
+    throw new CniError(
+      CODE_DECODING_FAILURE,
+      `error unmarshalling network config: ${showValue(raw)} is not a JSON object`,
+    );
+  }
+  const cniVersion = raw["cniVersion"];
+  if (cniVersion !== undefined && typeof cniVersion !== "string") {
+    throw new CniError(
+      CODE_DECODING_FAILURE,
+      `invalid config field "cniVersion": ${showValue(cniVersion)} must be a string`,
+    );
+  }
+  const name = raw["name"];
+  if (name === undefined || name === "") {
+    throw new CniError(CODE_INVALID_NETWORK_CONFIG, 'missing network name (config field "name")');
+  }
+  if (typeof name !== "string") {
+    throw new CniError(CODE_DECODING_FAILURE, `invalid config field "name": ${showValue(name)} must be a string`);
+  }
+  const problem = containerIdProblem(name);
+  if (problem)
+    throw new CniError(CODE_INVALID_NETWORK_CONFIG, `invalid config field "name": ${showValue(name)} ${problem}`);
+  return raw;
+}
+
+/** The config's version: `cniVersion`, or 0.1.0 when missing/empty. Call after decodeConfigJson. */
+export function configVersion(raw: Record<string, unknown>): string {
+  const v = raw["cniVersion"];
+  return typeof v === "string" && v !== "" ? v : DEFAULT_VERSION;
+}
+
+/**
+ * Decodes and validates a plugin config.
+ * @throws CniError: 6 bad JSON, 7 missing/invalid name or any invalid field (the message names
+ *   the field and its value), 1 unsupported cniVersion.
+ */
+export function parsePluginConfig(input: string | Buffer | Record<string, unknown>): PluginConfig {
+  const raw = decodeConfigJson(input);
+  const cniVersion = requireSupportedVersion(configVersion(raw));
+  const parsed = pluginConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new CniError(CODE_INVALID_NETWORK_CONFIG, describeZodError(parsed.error, raw, "config field"));
+  }
+  const c = parsed.data;
+  const out: PluginConfig = {
+    cniVersion,
+    name: raw["name"] as string,
+    driver: c.driver,
+    subnets: c.subnets ?? (c.subnet !== undefined ? [c.subnet] : []),
+    routes: c.routes,
+    ipMasq: c.ipMasq,
+    hairpinMode: c.hairpinMode,
+    promiscMode: c.promiscMode,
+    isGateway: c.isGateway || c.isDefaultGateway,
+    isDefaultGateway: c.isDefaultGateway,
+    forceAddress: c.forceAddress,
+    isolation: c.isolation,
+    capabilities: c.capabilities,
+    runtimeConfig: c.runtimeConfig as RuntimeConfig,
+  };
+  const optional = {
+    type: c.type,
+    gateway: c.gateway,
+    dns: c.dns,
+    bridge: c.bridge,
+    mtu: c.mtu,
+    master: c.master,
+    macvlanMode: c.macvlanMode,
+    dataDir: c.dataDir,
+    socketPath: c.socketPath,
+    ipam: c.ipam as IpamConfig | undefined,
+    args: c.args as ConfigArgs | undefined,
+    validAttachments: c["cni.dev/valid-attachments"] ?? c["cni.dev/attachments"],
+  };
+  for (const [k, v] of Object.entries(optional)) {
+    if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
+  }
+  if (c.prevResult !== undefined) {
+    const prev = parseResult(c.prevResult, cniVersion, {
+      fieldPrefix: ["prevResult"],
+      code: CODE_INVALID_NETWORK_CONFIG,
+    });
+    out.prevResult = toCanonicalResult(prev);
+  }
+  return out;
+}
