@@ -1,27 +1,27 @@
-// Placeholder direct-mode handlers so bin/quantum builds and answers the protocol (VERSION, env
-// and config errors) before the real implementation lands. Replace the bodies, keep the export.
-import { CniError, CODE_PLUGIN_NOT_AVAILABLE } from "../cni/errors.js";
+// Direct mode: the plugin process itself does the work, in-process (no daemon).
 import type { Result } from "../cni/result.js";
+import { CniCommands, type CniRequest } from "../manager/cni-commands.js";
 import type { PluginHandlers, PluginRequest } from "./handlers.js";
 
-function notYet(command: string): CniError {
-  return new CniError(CODE_PLUGIN_NOT_AVAILABLE, `quantum: ${command} is not available yet in this build`);
+/** Handlers over one CniCommands; `rawEnv` is what delegated IPAM plugins inherit. */
+export function createDirectHandlers(
+  commands = new CniCommands(),
+  rawEnv: Record<string, string | undefined> = process.env,
+): PluginHandlers {
+  const toRequest = (req: PluginRequest): CniRequest => ({
+    command: req.command,
+    env: req.env,
+    rawEnv,
+    config: req.config,
+    stdin: req.stdin,
+  });
+  return {
+    add: (req): Promise<Result> => commands.add(toRequest(req)),
+    del: (req) => commands.del(toRequest(req)),
+    check: (req) => commands.check(toRequest(req)),
+    gc: (req) => commands.gc(toRequest(req)),
+    status: (req) => commands.status(toRequest(req)),
+  };
 }
 
-export const directHandlers: PluginHandlers = {
-  async add(_req: PluginRequest): Promise<Result> {
-    throw notYet("ADD");
-  },
-  async del(_req: PluginRequest): Promise<void> {
-    throw notYet("DEL");
-  },
-  async check(_req: PluginRequest): Promise<void> {
-    throw notYet("CHECK");
-  },
-  async gc(_req: PluginRequest): Promise<void> {
-    throw notYet("GC");
-  },
-  async status(_req: PluginRequest): Promise<void> {
-    throw notYet("STATUS");
-  },
-};
+export const directHandlers: PluginHandlers = createDirectHandlers();

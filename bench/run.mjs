@@ -1,0 +1,183 @@
+// npm run bench: quantum (direct mode) vs the reference bridge + host-local, same harness, same run.
+// Runs itself inside a private "host" netns; each iteration gets a fresh container netns.
+// Prints a table with ratios quantum/reference and saves JSON under bench/results/.
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+
+const root = new URL("..", import.meta.url).pathname;
+const iterations = Number(process.env.BENCH_ITERATIONS ?? 40);
+const concurrent = Number(process.env.BENCH_CONCURRENT ?? 50);
+const refDir = process.env.CNI_REFERENCE_DIR ?? "/usr/lib/cni";
+
+if (process.argv[2] !== "--inner") {
+  // Outer: make the private host netns, re-exec inside it, always clean up.
+  const id = Math.random().toString(16).slice(2, 8);
+  const hostNs = `qbench-${id}-host`;
+  execFileSync("ip", ["netns", "add", hostNs]);
+  try {
+    const env = { ...process.env, BENCH_ID: id };
+    delete env.NODE_EXTRA_CA_CERTS; // runtimes don't set it; it adds 35-60 ms per Node start
+    const res = spawnSync(
+      "nsenter",
+      [`--net=/run/netns/${hostNs}`, process.execPath, import.meta.filename, "--inner"],
+      {
+        stdio: "inherit",
+        env,
+      },
+    );
+    process.exitCode = res.status ?? 1;
+  } finally {
+    for (const ns of execFileSync("ip", ["netns", "list"], { encoding: "utf8" }).split("\n")) {
+      const name = ns.split(" ")[0];
+      if (name?.startsWith(`qbench-${process.env.BENCH_ID ?? id}`)) spawnSync("ip", ["netns", "del", name]);
+    }
+  }
+} else {
+  await inner();
+}
+
+function run(bin, env, stdin) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(bin, [], { env, stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (b) => (out += b));
+    child.stderr.on("data", (b) => (err += b));
+    child.on("close", (code) => {
+      const ms = performance.now() - t0;
+      if (code !== 0) reject(new Error(`${bin} ${env.CNI_COMMAND} exit ${code}: ${out} ${err}`));
+      else resolve({ ms, out });
+    });
+    child.stdin.end(stdin);
+  });
+}
+
+function pct(xs, p) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+async function inner() {
+  const id = process.env.BENCH_ID;
+  const data = mkdtempSync(join(tmpdir(), "qbench-"));
+  const nsPath = (n) => `/run/netns/qbench-${id}-${n}`;
+  const baseEnv = { PATH: process.env.PATH, CNI_IFNAME: "eth0" };
+  const subjects = {
+    quantum: {
+      bin: join(root, "bin/quantum"),
+      path: `${join(root, "bin")}:${refDir}`,
+      conf: (v) => ({
+        cniVersion: v,
+        name: "qbench",
+        type: "quantum",
+        driver: "bridge",
+        bridge: "qbq0",
+        subnet: "10.200.0.0/16",
+        dataDir: join(data, "q"),
+      }),
+    },
+    reference: {
+      bin: join(refDir, "bridge"),
+      path: refDir,
+      conf: (v) => ({
+        cniVersion: v,
+        name: "rbench",
+        type: "bridge",
+        bridge: "qbr0",
+        isGateway: true,
+        ipam: {
+          type: "host-local",
+          ranges: [[{ subnet: "10.201.0.0/16" }]],
+          routes: [{ dst: "0.0.0.0/0" }],
+          dataDir: join(data, "r"),
+        },
+      }),
+    },
+  };
+  const results = {};
+  let n = 0;
+  for (const [name, s] of Object.entries(subjects)) {
+    const times = { ADD: [], CHECK: [], DEL: [] };
+    for (let i = 0; i < iterations; i++) {
+      const ns = `c${n++}`;
+      execFileSync("ip", ["netns", "add", `qbench-${id}-${ns}`]);
+      const env = { ...baseEnv, CNI_PATH: s.path, CNI_CONTAINERID: `bench-${ns}`, CNI_NETNS: nsPath(ns) };
+      const conf = s.conf("1.0.0");
+      const add = await run(s.bin, { ...env, CNI_COMMAND: "ADD" }, JSON.stringify(conf));
+      const check = await run(
+        s.bin,
+        { ...env, CNI_COMMAND: "CHECK" },
+        JSON.stringify({ ...conf, prevResult: JSON.parse(add.out) }),
+      );
+      const del = await run(
+        s.bin,
+        { ...env, CNI_COMMAND: "DEL" },
+        JSON.stringify({ ...conf, prevResult: JSON.parse(add.out) }),
+      );
+      times.ADD.push(add.ms);
+      times.CHECK.push(check.ms);
+      times.DEL.push(del.ms);
+      execFileSync("ip", ["netns", "del", `qbench-${id}-${ns}`]);
+    }
+    // 50 concurrent ADDs, then DELs (not timed)
+    const names = [];
+    for (let i = 0; i < concurrent; i++) {
+      const ns = `p${n++}`;
+      names.push(ns);
+      execFileSync("ip", ["netns", "add", `qbench-${id}-${ns}`]);
+    }
+    const conf = JSON.stringify(s.conf("1.0.0"));
+    const envOf = (ns, cmd) => ({
+      ...baseEnv,
+      CNI_PATH: s.path,
+      CNI_CONTAINERID: `bench-${ns}`,
+      CNI_NETNS: nsPath(ns),
+      CNI_COMMAND: cmd,
+    });
+    const t0 = performance.now();
+    await Promise.all(names.map((ns) => run(s.bin, envOf(ns, "ADD"), conf)));
+    const burst = performance.now() - t0;
+    await Promise.all(names.map((ns) => run(s.bin, envOf(ns, "DEL"), conf)));
+    for (const ns of names) spawnSync("ip", ["netns", "del", `qbench-${id}-${ns}`]);
+    results[name] = {
+      ADD: { p50: pct(times.ADD, 50), p90: pct(times.ADD, 90) },
+      CHECK: { p50: pct(times.CHECK, 50), p90: pct(times.CHECK, 90) },
+      DEL: { p50: pct(times.DEL, 50), p90: pct(times.DEL, 90) },
+      concurrentAdd: { n: concurrent, totalMs: burst },
+    };
+  }
+  rmSync(data, { recursive: true, force: true });
+  const q = results.quantum;
+  const r = results.reference;
+  const rows = [];
+  for (const op of ["ADD", "CHECK", "DEL"]) {
+    for (const p of ["p50", "p90"]) rows.push([`${op} ${p} (ms)`, q[op][p], r[op][p]]);
+  }
+  rows.push([`${concurrent} concurrent ADDs (ms total)`, q.concurrentAdd.totalMs, r.concurrentAdd.totalMs]);
+  console.log(`\nquantum (direct mode) vs reference bridge+host-local, ${iterations} iterations, fresh netns each\n`);
+  console.log(`${"figure".padEnd(32)}${"quantum".padStart(10)}${"reference".padStart(11)}${"ratio".padStart(8)}`);
+  for (const [label, a, b] of rows) {
+    console.log(
+      `${label.padEnd(32)}${a.toFixed(2).padStart(10)}${b.toFixed(2).padStart(11)}${(a / b).toFixed(2).padStart(8)}`,
+    );
+  }
+  const file = join(root, "bench/results", `bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        iterations,
+        results,
+        ratios: Object.fromEntries(rows.map(([l, a, b]) => [l, a / b])),
+      },
+      null,
+      2,
+    ),
+  );
+  console.log(`\nsaved ${file}`);
+}

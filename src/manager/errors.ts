@@ -1,0 +1,69 @@
+import {
+  CniError,
+  CODE_INTERNAL,
+  CODE_INVALID_ENVIRONMENT_VARIABLES,
+  CODE_INVALID_NETWORK_CONFIG,
+  CODE_UNSUPPORTED_FIELD,
+} from "../cni/index.js";
+import { IpamError } from "../ipam/index.js";
+import { KernelError, NetnsNotFoundError, NotANetnsError } from "../kernel/index.js";
+import { UnsupportedDriverError } from "../network/drivers.js";
+import { InterfaceExistsError } from "../network/errors.js";
+import { DelegateError } from "./plugin-exec.js";
+
+/** Plugin-specific codes (100+ is ours by the spec). */
+export const CODE_POOL_EXHAUSTED = 100;
+export const CODE_ADDRESS_UNAVAILABLE = 101;
+export const CODE_DUPLICATE_ATTACHMENT = 102;
+
+/** The innermost error that has a CNI meaning, following `cause`. */
+function meaningful(err: unknown): unknown {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (
+      e instanceof CniError ||
+      e instanceof IpamError ||
+      e instanceof DelegateError ||
+      e instanceof NetnsNotFoundError ||
+      e instanceof NotANetnsError ||
+      e instanceof InterfaceExistsError ||
+      e instanceof UnsupportedDriverError ||
+      (e instanceof KernelError && e.code === "EEXIST" && e.object.startsWith("veth peer "))
+    ) {
+      return e;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Maps any failure to the CNI error a runtime should see. The message keeps the full context
+ * (which step, which container, which network); the code comes from the root cause.
+ */
+export function toCniError(err: unknown, context: string): CniError {
+  const root = meaningful(err);
+  const message = `${context}: ${err instanceof Error ? err.message : String(err)}`;
+  if (root instanceof CniError)
+    return root === err ? root : new CniError(root.code, message, root.details, { cause: err });
+  if (root instanceof DelegateError) return new CniError(root.code, message, root.details, { cause: err });
+  if (root instanceof IpamError) {
+    const code =
+      root.kind === "exhausted"
+        ? CODE_POOL_EXHAUSTED
+        : root.kind === "duplicate"
+          ? CODE_DUPLICATE_ATTACHMENT
+          : root.kind === "invalid-range"
+            ? CODE_INVALID_NETWORK_CONFIG
+            : CODE_ADDRESS_UNAVAILABLE;
+    return new CniError(code, message, undefined, { cause: err });
+  }
+  if (root instanceof NetnsNotFoundError || root instanceof NotANetnsError) {
+    return new CniError(CODE_INVALID_ENVIRONMENT_VARIABLES, `${message} (CNI_NETNS)`, undefined, { cause: err });
+  }
+  if (root instanceof InterfaceExistsError || root instanceof KernelError) {
+    return new CniError(CODE_INVALID_ENVIRONMENT_VARIABLES, `${message} (CNI_IFNAME)`, undefined, { cause: err });
+  }
+  if (root instanceof UnsupportedDriverError) {
+    return new CniError(CODE_UNSUPPORTED_FIELD, message, `driver: ${root.driver}`, { cause: err });
+  }
+  return new CniError(CODE_INTERNAL, message, undefined, { cause: err });
+}

@@ -1,0 +1,289 @@
+import ipaddr from "ipaddr.js";
+import { type AllocatedIp, Allocator } from "../ipam/index.js";
+import { nftAvailable, Rtnl } from "../kernel/index.js";
+import type { Attachment, Store } from "../store/index.js";
+import { driverFor } from "./drivers.js";
+import { Firewall } from "./firewall/index.js";
+import type { AssignedIp, AttachRequest, AttachResult, DetachRequest, NetworkSpec, RouteSpec } from "./types.js";
+import { StepError, UndoStack } from "./undo.js";
+
+/** What an attachment record keeps beyond the addresses, so DEL/CHECK/GC need no prevResult. */
+interface AttachmentDetails {
+  ips: AssignedIp[];
+  routes: RouteSpec[];
+  interfaces: AttachResult["interfaces"];
+  delegated: boolean;
+}
+
+export class AttachmentProblemsError extends Error {
+  constructor(
+    readonly problems: string[],
+    what: string,
+  ) {
+    super(`${what}: ${problems.join("; ")}`);
+    this.name = "AttachmentProblemsError";
+  }
+}
+
+/**
+ * The per-container operations of a network: attach (ADD), detach (DEL), check (CHECK),
+ * collect (GC) and readiness (STATUS). It orders the steps, keeps the store, the kernel and the
+ * firewall in agreement, and unwinds a failed ADD completely.
+ */
+export class AttachmentService {
+  readonly #store: Store;
+  readonly #allocator: Allocator;
+  readonly #firewall: Firewall;
+  #host: Rtnl | undefined;
+
+  constructor(store: Store, firewall = new Firewall()) {
+    this.#store = store;
+    this.#allocator = new Allocator(store);
+    this.#firewall = firewall;
+  }
+
+  get #hostRtnl(): Rtnl {
+    this.#host ??= Rtnl.open();
+    return this.#host;
+  }
+
+  close(): void {
+    this.#host?.close();
+    this.#host = undefined;
+  }
+
+  attach(spec: NetworkSpec, req: AttachRequest): AttachResult {
+    const driver = driverFor(spec.driver);
+    const undo = new UndoStack();
+    let step = "allocate addresses";
+    try {
+      const ips = this.#reserve(spec, req, undo);
+      step = "program the firewall for the network";
+      this.#firewall.ensureNetwork(firewallNetwork(spec, ips));
+      step = "wire the container";
+      const wired = driver.attach(this.#hostRtnl, spec, req, ips, undo);
+      const routes = wired.routes;
+      step = "add the container to the firewall";
+      const element = {
+        containerId: req.containerId,
+        ifname: req.ifname,
+        ips: plain(ips),
+        ...hostIf(wired.hostIfname),
+      };
+      this.#firewall.addContainer(spec.id, element);
+      undo.push("remove firewall elements", () => this.#firewall.removeContainers(spec.id, [element]));
+      step = "record the attachment";
+      const details: AttachmentDetails = {
+        ips,
+        routes,
+        interfaces: wired.interfaces,
+        delegated: !!req.delegatedIps,
+      };
+      this.#store.putAttachment({
+        network: spec.name,
+        containerId: req.containerId,
+        ifname: req.ifname,
+        netns: req.netnsPath,
+        ...hostIf(wired.hostIfname),
+        ips: ips.map((ip) => ip.address),
+        result: details,
+      });
+      undo.commit();
+      return { interfaces: wired.interfaces, ips, routes };
+    } catch (err) {
+      throw new StepError(step, err, undo.unwind());
+    }
+  }
+
+  #reserve(spec: NetworkSpec, req: AttachRequest, undo: UndoStack): AssignedIp[] {
+    if (this.#store.getAttachment(spec.name, req.containerId, req.ifname)) {
+      throw new Error(
+        `container "${req.containerId}" already has interface "${req.ifname}" on network "${spec.name}" (DEL it first)`,
+      );
+    }
+    if (req.delegatedIps) return req.delegatedIps;
+    const allocated = this.#allocator.allocate({
+      network: spec.name,
+      containerId: req.containerId,
+      ifname: req.ifname,
+      rangeSets: spec.subnets.map((s) => [s]),
+      requested: req.requestedIps,
+    });
+    undo.push("release addresses", () => this.#allocator.release(spec.name, req.containerId, req.ifname));
+    return allocated.map(toAssigned);
+  }
+
+  /** DEL: best effort and idempotent; every step runs, failures are reported together. */
+  detach(spec: NetworkSpec, req: DetachRequest): void {
+    const record = this.#store.getAttachment(spec.name, req.containerId, req.ifname);
+    const failures: string[] = [];
+    const attempt = (what: string, fn: () => void) => {
+      try {
+        fn();
+      } catch (err) {
+        failures.push(`${what}: ${(err as Error).message}`);
+      }
+    };
+    attempt("remove the container's link", () =>
+      driverFor(spec.driver).detach(this.#hostRtnl, spec, {
+        containerId: req.containerId,
+        ifname: req.ifname,
+        ...(req.netnsPath ? { netnsPath: req.netnsPath } : {}),
+        ...hostIf(record?.hostIfname),
+      }),
+    );
+    const ips = record?.ips ?? this.#allocator.get(spec.name, req.containerId, req.ifname).map((a) => a.address);
+    if (ips.length > 0) {
+      attempt("remove firewall elements", () =>
+        this.#firewall.removeContainers(spec.id, [
+          { containerId: req.containerId, ifname: req.ifname, ips: ips.map(stripPrefix) },
+        ]),
+      );
+    }
+    attempt("release addresses", () => {
+      this.#store.transaction(() => {
+        this.#allocator.release(spec.name, req.containerId, req.ifname);
+        this.#store.deleteAttachment(spec.name, req.containerId, req.ifname);
+      });
+    });
+    if (failures.length > 0) throw new AttachmentProblemsError(failures, `DEL of ${req.containerId}/${req.ifname}`);
+  }
+
+  /** CHECK: the kernel, the store and the firewall against what ADD returned. */
+  check(spec: NetworkSpec, req: DetachRequest, expected: { ips: AssignedIp[]; routes: RouteSpec[] }): void {
+    const problems: string[] = [];
+    const record = this.#store.getAttachment(spec.name, req.containerId, req.ifname);
+    if (!record) problems.push(`no attachment recorded for ${req.containerId}/${req.ifname} on "${spec.name}"`);
+    const details = record?.result as AttachmentDetails | undefined;
+    if (record && !details?.delegated) {
+      const reserved = this.#allocator.get(spec.name, req.containerId, req.ifname).map((a) => a.address);
+      for (const ip of expected.ips) {
+        if (!reserved.includes(ip.address)) problems.push(`address ${ip.address} has no reservation`);
+      }
+    }
+    problems.push(
+      ...driverFor(spec.driver).check(
+        this.#hostRtnl,
+        spec,
+        {
+          containerId: req.containerId,
+          ifname: req.ifname,
+          ...(req.netnsPath ? { netnsPath: req.netnsPath } : {}),
+          ...hostIf(record?.hostIfname),
+        },
+        expected.ips,
+        expected.routes,
+      ),
+    );
+    const addrs = plain(expected.ips);
+    if (addrs.length > 0 && !this.#firewall.hasContainer(spec.id, addrs)) {
+      problems.push(`firewall elements for ${addrs.join(", ")} are missing`);
+    }
+    if (problems.length > 0) throw new AttachmentProblemsError(problems, `CHECK of ${req.containerId}/${req.ifname}`);
+  }
+
+  /** GC: frees every attachment of the network not listed as valid; continues past errors. */
+  collect(spec: NetworkSpec, valid: { containerId: string; ifname: string }[]): string[] {
+    const keep = new Set(valid.map((v) => `${v.containerId}\u0000${v.ifname}`));
+    const isValid = (cid: string, ifname: string) => keep.has(`${cid}\u0000${ifname}`);
+    const failures: string[] = [];
+    const stale: Attachment[] = this.#store.listAttachments(spec.name).filter((a) => !isValid(a.containerId, a.ifname));
+    for (const a of stale) {
+      try {
+        // GC may assume the netns are gone: remove by the host end only, never inside a path that may be reused.
+        driverFor(spec.driver).detach(this.#hostRtnl, spec, {
+          containerId: a.containerId,
+          ifname: a.ifname,
+          ...hostIf(a.hostIfname),
+        });
+      } catch (err) {
+        failures.push(`link of ${a.containerId}/${a.ifname}: ${(err as Error).message}`);
+      }
+    }
+    const orphans = this.#store.listReservations(spec.name).filter((r) => !isValid(r.containerId, r.ifname));
+    const items = new Map<string, { containerId: string; ifname: string; ips: string[] }>();
+    for (const a of stale)
+      items.set(`${a.containerId}/${a.ifname}`, {
+        containerId: a.containerId,
+        ifname: a.ifname,
+        ips: a.ips.map(stripPrefix),
+      });
+    for (const r of orphans) {
+      const key = `${r.containerId}/${r.ifname}`;
+      const item = items.get(key) ?? { containerId: r.containerId, ifname: r.ifname, ips: [] };
+      if (!item.ips.includes(r.ip)) item.ips.push(r.ip);
+      items.set(key, item);
+    }
+    if (items.size > 0) {
+      try {
+        this.#firewall.removeContainers(spec.id, [...items.values()]);
+      } catch (err) {
+        failures.push(`firewall: ${(err as Error).message}`);
+      }
+    }
+    try {
+      this.#store.transaction(() => {
+        for (const item of items.values()) {
+          this.#allocator.release(spec.name, item.containerId, item.ifname);
+          this.#store.deleteAttachment(spec.name, item.containerId, item.ifname);
+        }
+      });
+    } catch (err) {
+      failures.push(`store: ${(err as Error).message}`);
+    }
+    return failures;
+  }
+
+  /** STATUS: reasons ADD cannot be served now; empty = ready. */
+  readiness(spec: NetworkSpec): string[] {
+    const reasons: string[] = [];
+    if (!nftAvailable()) reasons.push("nftables (nft) is not installed: firewall isolation cannot be programmed");
+    if (spec.subnets.length > 0) {
+      for (const u of this.#allocator.usage(
+        spec.name,
+        spec.subnets.map((s) => [s]),
+      )) {
+        if (u.used >= u.capacity)
+          reasons.push(`address pool ${u.subnets.join(",")} is exhausted (${u.used} of ${u.capacity} in use)`);
+      }
+    }
+    return reasons;
+  }
+}
+
+function toAssigned(a: AllocatedIp): AssignedIp {
+  return { address: a.address, family: a.family, ...(a.gateway ? { gateway: a.gateway } : {}) };
+}
+
+function stripPrefix(cidr: string): string {
+  return cidr.split("/")[0] ?? cidr;
+}
+
+function plain(ips: AssignedIp[]): string[] {
+  return ips.map((ip) => stripPrefix(ip.address));
+}
+
+function hostIf(name: string | undefined): { hostIfname?: string } {
+  return name ? { hostIfname: name } : {};
+}
+
+function firewallNetwork(spec: NetworkSpec, ips: AssignedIp[]) {
+  const subnets = spec.subnets.length > 0 ? spec.subnets.map((s) => s.subnet) : ips.map((ip) => networkOf(ip.address));
+  return { id: spec.id, bridge: spec.bridge, subnets, isolation: spec.isolation, ipMasq: spec.ipMasq };
+}
+
+/** "10.22.0.5/24" -> "10.22.0.0/24": delegated IPAM gives host addresses, the firewall wants the subnet. */
+function networkOf(cidr: string): string {
+  const [addr, len] = ipaddr.parseCIDR(cidr);
+  const net = addr.kind() === "ipv4" ? ipaddr.IPv4.networkAddressFromCIDR(cidr) : ipv6Network(addr as ipaddr.IPv6, len);
+  return `${net.toString()}/${len}`;
+}
+
+function ipv6Network(addr: ipaddr.IPv6, len: number): ipaddr.IPv6 {
+  const bytes = addr.toByteArray();
+  for (let i = 0; i < 16; i++) {
+    const keep = Math.max(0, Math.min(8, len - i * 8));
+    bytes[i] = (bytes[i] ?? 0) & ((0xff << (8 - keep)) & 0xff);
+  }
+  return ipaddr.fromByteArray(bytes) as ipaddr.IPv6;
+}

@@ -1,0 +1,74 @@
+import { closeSync } from "node:fs";
+import { createHostVeth, openNetnsFd, Rtnl } from "../../kernel/index.js";
+import { configureContainerL3, containerRoutes } from "../container-setup.js";
+import type { DriverAttachment } from "../driver.js";
+import { InterfaceExistsError } from "../errors.js";
+import { type AssignedIp, type AttachRequest, IsolationLevel, type NetworkSpec } from "../types.js";
+import type { UndoStack } from "../undo.js";
+import { ensureBridge, ensureForwarding, ensureGatewayAddresses } from "./ensure.js";
+
+/**
+ * Wires one container to the network's bridge: the veth's container end is born inside the netns
+ * under its final name and the host end joins the bridge, up, in the same request (no move, no
+ * rename: kernel-notes.md). Each state change pushes its undo.
+ */
+export function attachBridge(
+  host: Rtnl,
+  spec: NetworkSpec,
+  req: AttachRequest,
+  ips: AssignedIp[],
+  undo: UndoStack,
+): DriverAttachment {
+  const bridge = ensureBridge(host, spec);
+  if (spec.isGateway) {
+    ensureGatewayAddresses(host, spec, bridge, ips);
+    ensureForwarding(ips);
+  }
+
+  const ctr = Rtnl.open(req.netnsPath);
+  try {
+    if (ctr.getLink(req.ifname)) {
+      throw new InterfaceExistsError(req.ifname, req.netnsPath);
+    }
+    const nsFd = openNetnsFd(req.netnsPath);
+    let hostEnd: ReturnType<typeof createHostVeth>;
+    try {
+      hostEnd = createHostVeth(host, {
+        peerName: req.ifname,
+        peerNetnsFd: nsFd,
+        master: bridge.index,
+        up: true,
+        ...(spec.mtu ? { mtu: spec.mtu } : {}),
+        ...(req.mac ? { peerMac: req.mac } : {}),
+      });
+    } finally {
+      closeSync(nsFd);
+    }
+    // Deleting the host end removes the pair, the container end with it.
+    undo.push(`delete veth "${hostEnd.name}"`, () => host.deleteLink(hostEnd.name));
+
+    const strict = spec.isolation === IsolationLevel.Strict;
+    if (spec.hairpinMode || strict) {
+      host.setBridgePort(hostEnd.index, {
+        ...(spec.hairpinMode ? { hairpin: true } : {}),
+        ...(strict ? { isolated: true } : {}),
+      });
+    }
+
+    const routes = containerRoutes(spec.routes, ips, spec.isDefaultGateway);
+    configureContainerL3(ctr, req.netnsPath, req.ifname, ips, routes);
+    const ctrLink = ctr.getLink(req.ifname);
+    const refreshed = host.getLinkByIndex(bridge.index) ?? bridge;
+    return {
+      interfaces: [
+        { name: refreshed.name, mac: refreshed.mac },
+        { name: hostEnd.name, mac: hostEnd.mac },
+        { name: req.ifname, mac: ctrLink?.mac ?? "", sandbox: req.netnsPath },
+      ],
+      hostIfname: hostEnd.name,
+      routes,
+    };
+  } finally {
+    ctr.close();
+  }
+}

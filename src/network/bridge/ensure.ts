@@ -1,0 +1,70 @@
+import { KernelError, type Link, type Rtnl, writeSysctl } from "../../kernel/index.js";
+import type { AssignedIp, NetworkSpec } from "../types.js";
+
+/**
+ * Ensures the network's bridge exists, is a bridge, is up and carries the gateway addresses.
+ * Idempotent and safe against a concurrent creator: EEXIST is re-read, not failed.
+ */
+export function ensureBridge(host: Rtnl, spec: NetworkSpec): Link {
+  let link = host.getLink(spec.bridge);
+  if (!link) {
+    try {
+      link = host.addBridge({ name: spec.bridge, ...(spec.mtu ? { mtu: spec.mtu } : {}), up: true });
+    } catch (err) {
+      if (!(err instanceof KernelError && err.code === "EEXIST")) throw err;
+      link = host.getLink(spec.bridge);
+    }
+  }
+  if (!link) throw new Error(`bridge "${spec.bridge}" vanished while being created`);
+  if (link.kind !== "bridge") {
+    throw new Error(
+      `"${spec.bridge}" exists and is not a bridge (kind ${link.kind ?? "unknown"}): choose another "bridge" name`,
+    );
+  }
+  if (!link.up || (spec.promiscMode && !link.promisc)) {
+    host.setLink(link.index, { up: true, ...(spec.promiscMode ? { promisc: true } : {}) });
+  }
+  return link;
+}
+
+/** Puts each gateway on the bridge; a different IPv4 address there is refused unless forceAddress. */
+export function ensureGatewayAddresses(host: Rtnl, spec: NetworkSpec, bridge: Link, ips: AssignedIp[]): void {
+  const present = host.listAddresses({ index: bridge.index });
+  for (const ip of ips) {
+    if (!ip.gateway) continue;
+    const prefix = ip.address.split("/")[1];
+    const want = `${ip.gateway}/${prefix}`;
+    if (present.some((a) => a.address === want)) continue;
+    if (ip.family === 4) {
+      const clash = present.filter((a) => a.family === 4 && sameSubnet4(a.address, want));
+      for (const other of clash) {
+        if (!spec.forceAddress) {
+          throw new Error(
+            `bridge "${spec.bridge}" already has ${other.address}, not gateway ${want} (set "forceAddress" to replace it)`,
+          );
+        }
+        host.deleteAddress(bridge.index, other.address);
+      }
+    }
+    try {
+      host.addAddress(bridge.index, want);
+    } catch (err) {
+      if (!(err instanceof KernelError && err.code === "EEXIST")) throw err;
+    }
+  }
+}
+
+function sameSubnet4(a: string, b: string): boolean {
+  const [aip, alen] = a.split("/") as [string, string];
+  const [bip, blen] = b.split("/") as [string, string];
+  const len = Math.min(Number(alen), Number(blen));
+  const toInt = (s: string) => s.split(".").reduce((n, o) => (n << 8) | Number(o), 0) >>> 0;
+  const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
+  return (toInt(aip) & mask) === (toInt(bip) & mask);
+}
+
+/** Forwarding in the host netns, for the families the network uses. */
+export function ensureForwarding(ips: AssignedIp[]): void {
+  if (ips.some((ip) => ip.family === 4)) writeSysctl("net/ipv4/ip_forward", "1");
+  if (ips.some((ip) => ip.family === 6)) writeSysctl("net/ipv6/conf/all/forwarding", "1");
+}

@@ -1,0 +1,12 @@
+import type { NetworkDriver } from "../driver.js";
+import { NetworkDriverType } from "../types.js";
+import { attachBridge } from "./add.js";
+import { checkBridge } from "./check.js";
+import { detachBridge } from "./del.js";
+
+export const bridgeDriver: NetworkDriver = {
+  type: NetworkDriverType.Bridge,
+  attach: attachBridge,
+  detach: (host, _spec, req) => detachBridge(host, req),
+  check: checkBridge,
+};

@@ -1,0 +1,77 @@
+/**
+ * Drives a CNI plugin binary exactly as a runtime does: CNI_* environment, config on stdin,
+ * run inside the given "host" netns (a private one made by the test), result or error on stdout.
+ */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+export const quantumBin = fileURLToPath(new URL("../../../bin/quantum", import.meta.url));
+export const binDir = fileURLToPath(new URL("../../../bin", import.meta.url));
+export const referenceDir = "/usr/lib/cni";
+
+export interface PluginRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout parsed, when it is JSON. */
+  json: Record<string, unknown> | undefined;
+}
+
+export interface PluginCall {
+  command: "ADD" | "DEL" | "CHECK" | "GC" | "STATUS" | "VERSION";
+  /** Name of the private netns the plugin runs in (the runtime's "host" netns). */
+  hostNetns?: string;
+  containerId?: string;
+  netns?: string;
+  ifname?: string;
+  cniPath?: string;
+  args?: string;
+  config: unknown;
+  bin?: string;
+  extraEnv?: Record<string, string>;
+}
+
+export function runPlugin(call: PluginCall): Promise<PluginRun> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin",
+    CNI_COMMAND: call.command,
+    CNI_CONTAINERID: call.containerId ?? "",
+    CNI_NETNS: call.netns ?? "",
+    CNI_IFNAME: call.ifname ?? "",
+    CNI_PATH: call.cniPath ?? `${binDir}:${referenceDir}`,
+    CNI_ARGS: call.args ?? "",
+    ...call.extraEnv,
+  };
+  const bin = call.bin ?? quantumBin;
+  const [cmd, argv] = call.hostNetns ? ["nsenter", [`--net=/run/netns/${call.hostNetns}`, bin]] : [bin, []];
+  const stdin = typeof call.config === "string" ? call.config : JSON.stringify(call.config);
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd as string, argv as string[], { env, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (b: Buffer) => {
+      stdout += b.toString();
+    });
+    child.stderr.on("data", (b: Buffer) => {
+      stderr += b.toString();
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      let json: Record<string, unknown> | undefined;
+      try {
+        json = stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : undefined;
+      } catch {
+        json = undefined;
+      }
+      resolve({ code: code ?? -1, stdout, stderr, json });
+    });
+    child.stdin.on("error", () => {});
+    child.stdin.end(stdin);
+  });
+}
+
+/** Fails with the plugin's own words when it did not succeed. */
+export function expectOk(run: PluginRun, what: string): PluginRun {
+  if (run.code !== 0) throw new Error(`${what} failed (exit ${run.code}): ${run.stdout} ${run.stderr}`);
+  return run;
+}
