@@ -2,7 +2,7 @@
 // first, in skel's order). Custom messages are reasons only; zod-format.ts names field and value.
 import { z } from "zod";
 import { interfaceNameProblem } from "./env.js";
-import { cidrContains, cidrFamily, ipFamily, isIp, isNetworkCidr } from "./ip.js";
+import { cidrContains, cidrFamily, ipFamily, isCidr, isIp, isNetworkCidr } from "./ip.js";
 import { boolish, cidrString, dnsSchema, ipString, looseObject, macString, routeSchema, uint } from "./schemas.js";
 
 export const DRIVER_TYPES = ["bridge", "macvlan", "overlay"] as const;
@@ -15,7 +15,11 @@ const ifnameString = z.string().superRefine((v, ctx) => {
 });
 
 /** A subnet: a CIDR with no host bits set. */
-const subnetString = cidrString.refine(isNetworkCidr, { message: "has host bits set (want the network address)" });
+const subnetString = z.string().superRefine((v, ctx) => {
+  if (!isCidr(v)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: "is not a CIDR" });
+  else if (!isNetworkCidr(v))
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: "has host bits set (want the network address)" });
+});
 
 const ipOrCidr = z
   .string()

@@ -1,0 +1,148 @@
+// The plugin entry point, shaped like the reference skel: a dispatcher over injected inputs
+// (env, stdin, stdout, stderr) so tests never touch the process. cniDispatch returns the error;
+// cniMain prints it as CNI error JSON on stdout and returns the exit code; runCniMain plugs in
+// the real process streams and exits.
+import { configVersion, decodeConfigJson, parsePluginConfig } from "../cni/config.js";
+import { type CniEnv, parseCniEnv, QUANTUM_CNI_ARGS } from "../cni/env.js";
+import { CniError, CODE_IO_FAILURE } from "../cni/errors.js";
+import { formatResult } from "../cni/result.js";
+import {
+  CURRENT_VERSION,
+  checkCommandVersion,
+  isSupportedVersion,
+  SUPPORTED_VERSIONS,
+  versionInfo,
+} from "../cni/version.js";
+import type { PluginHandlers, PluginRequest } from "./handlers.js";
+
+export interface CniIo {
+  env: Record<string, string | undefined>;
+  /** stdin bytes, or a reader called only when the command needs stdin (not for VERSION). */
+  stdin: Buffer | (() => Promise<Buffer>);
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+}
+
+export interface CniMainOptions {
+  /** First words of the line printed on stderr when CNI_COMMAND is unset. */
+  about?: string;
+  /** CNI_ARGS keys accepted besides IgnoreUnknown (default QUANTUM_CNI_ARGS). */
+  knownArgs?: readonly string[];
+}
+
+/** What a dispatch produced: an error (with the version to print it in) or success. */
+export interface DispatchOutcome {
+  error?: CniError;
+  /** The config's cniVersion when known and supported, else the current version. */
+  errorVersion: string;
+}
+
+const DEFAULT_ABOUT = "Quantum CNI plugin";
+
+async function readStdin(io: CniIo): Promise<Buffer> {
+  try {
+    return typeof io.stdin === "function" ? await io.stdin() : io.stdin;
+  } catch (e) {
+    throw new CniError(CODE_IO_FAILURE, `error reading from stdin: ${(e as Error).message}`, undefined, { cause: e });
+  }
+}
+
+function callHandler(handlers: PluginHandlers, req: PluginRequest): Promise<unknown> {
+  switch (req.command) {
+    case "ADD":
+      return handlers.add(req);
+    case "DEL":
+      return handlers.del(req);
+    case "CHECK":
+      return handlers.check(req);
+    case "GC":
+      return handlers.gc(req);
+    case "STATUS":
+      return handlers.status(req);
+  }
+}
+
+/**
+ * Runs one invocation and returns the error instead of printing it (skel's
+ * PluginMainFuncsWithError). Success output (ADD result, VERSION answer) goes to io.stdout.
+ * Order as skel: env (4) → stdin (5) → JSON (6) and name (7) → verb version gate (1) →
+ * supported version (1) → config fields (7) → handler (its CniError unchanged, else 999).
+ */
+export async function cniDispatch(
+  handlers: PluginHandlers,
+  io: CniIo,
+  opts: CniMainOptions = {},
+): Promise<DispatchOutcome> {
+  const outcome: DispatchOutcome = { errorVersion: CURRENT_VERSION };
+  try {
+    let env: CniEnv;
+    try {
+      env = parseCniEnv(io.env, { knownArgs: opts.knownArgs ?? QUANTUM_CNI_ARGS });
+    } catch (e) {
+      if (!io.env["CNI_COMMAND"]) {
+        io.stderr(
+          `${opts.about ?? DEFAULT_ABOUT}: CNI protocol versions supported: ${SUPPORTED_VERSIONS.join(", ")}\n`,
+        );
+        return outcome;
+      }
+      throw e;
+    }
+    if (env.command === "VERSION") {
+      // skel does not read stdin for VERSION and always answers with the current version.
+      io.stdout(`${JSON.stringify(versionInfo())}\n`);
+      return outcome;
+    }
+    const command = env.command;
+    const stdin = await readStdin(io);
+    const rawConfig = decodeConfigJson(stdin);
+    const version = configVersion(rawConfig);
+    if (isSupportedVersion(version)) outcome.errorVersion = version;
+    checkCommandVersion(command, version);
+    const config = parsePluginConfig(rawConfig);
+    const result = await callHandler(handlers, { command, env, config, rawConfig, stdin });
+    if (command === "ADD") {
+      io.stdout(`${formatResult(result as Parameters<typeof formatResult>[0], config.cniVersion)}\n`);
+    }
+  } catch (e) {
+    outcome.error = CniError.wrap(e);
+  }
+  return outcome;
+}
+
+/**
+ * Runs one invocation: errors are printed as CNI error JSON on stdout, as skel does (libcni
+ * reads stdout first and falls back to stderr text only when stdout is empty).
+ * @returns the exit code: 0 on success, 1 on any error
+ */
+export async function cniMain(handlers: PluginHandlers, io: CniIo, opts: CniMainOptions = {}): Promise<number> {
+  const { error, errorVersion } = await cniDispatch(handlers, io, opts);
+  if (!error) return 0;
+  io.stdout(`${JSON.stringify(error.toJSON(errorVersion))}\n`);
+  return 1;
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks);
+}
+
+function flush(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => stream.write("", () => resolve()));
+}
+
+/** cniMain on the real process: env, stdin, stdout, stderr; exits with its code once output is flushed. */
+export async function runCniMain(handlers: PluginHandlers, opts: CniMainOptions = {}): Promise<never> {
+  const code = await cniMain(
+    handlers,
+    {
+      env: process.env,
+      stdin: () => readAll(process.stdin),
+      stdout: (s) => void process.stdout.write(s),
+      stderr: (s) => void process.stderr.write(s),
+    },
+    opts,
+  );
+  await Promise.all([flush(process.stdout), flush(process.stderr)]);
+  process.exit(code);
+}
