@@ -24,6 +24,8 @@ export class KernelError extends Error {
   readonly code: string;
   readonly op: string;
   readonly object: string;
+  /** strerror text for errno, e.g. "File exists". */
+  readonly reason: string;
   /** The kernel's extended-ack message, when it sent one. */
   readonly kernelMessage?: string;
 
@@ -34,6 +36,7 @@ export class KernelError extends Error {
     this.code = o.code;
     this.op = o.op;
     this.object = o.object;
+    this.reason = o.reason;
     if (o.kernelMessage) this.kernelMessage = o.kernelMessage;
   }
 }

@@ -60,7 +60,7 @@ export function buildVethRequest(o: VethOptions): MessageBuilder {
     li.nest(IFLA_INFO.DATA, (data) => {
       // VETH_INFO_PEER carries a whole ifinfomsg followed by the peer's own IFLA_* attributes.
       data.begin(VETH_INFO_PEER);
-      data.header(encodeIfInfo(o.peerUp ? { flags: IFF.UP, change: IFF.UP } : {}));
+      data.header(encodeIfInfo());
       data.str(IFLA.IFNAME, o.peerName);
       if (o.peerNetnsFd !== undefined) data.u32(IFLA.NET_NS_FD, o.peerNetnsFd);
       if (o.mtu !== undefined) data.u32(IFLA.MTU, o.mtu);

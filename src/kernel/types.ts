@@ -65,10 +65,8 @@ export interface VethOptions {
   peerMac?: string;
   /** Bridge ifindex for the host end, set in the same request. */
   master?: number;
-  /** Host end up, in the same request. */
+  /** Host end up, in the same request. (The peer cannot be: the kernel opens it before the pair is linked, ENOTCONN.) */
   up?: boolean;
-  /** Peer up, in the same request. */
-  peerUp?: boolean;
 }
 
 export type MacvlanMode = "bridge" | "private" | "vepa" | "passthru";
