@@ -169,7 +169,7 @@ describe("firewall state in the kernel (private netns)", { skip, concurrency: fa
     const singleMs = Number(process.hrtime.bigint() - t2) / 1e6 / 10;
 
     const report =
-      `addContainer (2 addresses, own nft process): mean ${mean.toFixed(1)} ms, median ` +
+      `addContainer (2 addresses, own nft process): min ${sorted[0]?.toFixed(1)} ms, mean ${mean.toFixed(1)} ms, median ` +
       `${sorted[25]?.toFixed(1)} ms, p95 ${sorted[47]?.toFixed(1)} ms; removeContainers(50) in one ` +
       `transaction: ${batchMs.toFixed(1)} ms (again, all already gone: ${againMs.toFixed(1)} ms); ` +
       `one transaction per container: ${singleMs.toFixed(1)} ms each`;
