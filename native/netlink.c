@@ -210,7 +210,11 @@ static const char *ext_ack_message(const struct nlmsghdr *h, char *out, size_t s
   if (!(h->nlmsg_flags & NLM_F_ACK_TLVS)) return NULL;
   const struct nlmsgerr *e = NLMSG_DATA(h);
   size_t off = NLMSG_HDRLEN + sizeof *e;
-  if (!(h->nlmsg_flags & NLM_F_CAPPED)) off += NLMSG_ALIGN(e->msg.nlmsg_len) - NLMSG_HDRLEN;
+  if (!(h->nlmsg_flags & NLM_F_CAPPED)) {
+    // Uncapped: the whole original request sits between the header and the TLVs.
+    if (e->msg.nlmsg_len < NLMSG_HDRLEN || e->msg.nlmsg_len > h->nlmsg_len) return NULL;
+    off += NLMSG_ALIGN(e->msg.nlmsg_len) - NLMSG_HDRLEN;
+  }
   const char *base = (const char *)h;
   while (off + sizeof(struct nlattr) <= h->nlmsg_len) {
     const struct nlattr *a = (const struct nlattr *)(base + off);
