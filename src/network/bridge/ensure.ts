@@ -47,7 +47,8 @@ export function ensureGatewayAddresses(host: Rtnl, spec: NetworkSpec, bridge: Li
       }
     }
     try {
-      host.addAddress(bridge.index, want);
+      // No DAD for the gateway: it must answer at once, the first container may ping it right away.
+      host.addAddress(bridge.index, want, ip.family === 6 ? { noDad: true } : undefined);
     } catch (err) {
       if (!(err instanceof KernelError && err.code === "EEXIST")) throw err;
     }
