@@ -1,8 +1,9 @@
 import ipaddr from "ipaddr.js";
-import { type AllocatedIp, Allocator } from "../ipam/index.js";
+import { type AllocatedIp, Allocator, IpamError } from "../ipam/index.js";
 import { nftAvailable, Rtnl } from "../kernel/index.js";
 import type { Attachment, Store } from "../store/index.js";
 import { driverFor } from "./drivers.js";
+import { InterfaceExistsError } from "./errors.js";
 import { Firewall } from "./firewall/index.js";
 import type { AssignedIp, AttachRequest, AttachResult, DetachRequest, NetworkSpec, RouteSpec } from "./types.js";
 import { StepError, UndoStack } from "./undo.js";
@@ -55,8 +56,11 @@ export class AttachmentService {
   attach(spec: NetworkSpec, req: AttachRequest): AttachResult {
     const driver = driverFor(spec.driver);
     const undo = new UndoStack();
-    let step = "allocate addresses";
+    let step = "check the request";
     try {
+      this.#refuseDuplicate(spec, req);
+      checkContainerSide(req);
+      step = "allocate addresses";
       const ips = this.#reserve(spec, req, undo);
       step = "program the firewall for the network";
       this.#firewall.ensureNetwork(firewallNetwork(spec, ips));
@@ -95,12 +99,17 @@ export class AttachmentService {
     }
   }
 
-  #reserve(spec: NetworkSpec, req: AttachRequest, undo: UndoStack): AssignedIp[] {
+  #refuseDuplicate(spec: NetworkSpec, req: AttachRequest): void {
     if (this.#store.getAttachment(spec.name, req.containerId, req.ifname)) {
-      throw new Error(
+      // "duplicate" is what maps to CODE_DUPLICATE_ATTACHMENT (102), as host-local's duplicate allocation.
+      throw new IpamError(
+        "duplicate",
         `container "${req.containerId}" already has interface "${req.ifname}" on network "${spec.name}" (DEL it first)`,
       );
     }
+  }
+
+  #reserve(spec: NetworkSpec, req: AttachRequest, undo: UndoStack): AssignedIp[] {
     if (req.delegatedIps) return req.delegatedIps;
     const allocated = this.#allocator.allocate({
       network: spec.name,
@@ -248,6 +257,19 @@ export class AttachmentService {
       }
     }
     return reasons;
+  }
+}
+
+/**
+ * A bad CNI_NETNS or an ifname already present in it fails the ADD before any address, bridge or
+ * firewall state is taken (the reference bridge also checks both before running IPAM).
+ */
+function checkContainerSide(req: AttachRequest): void {
+  const ctr = Rtnl.open(req.netnsPath);
+  try {
+    if (ctr.getLink(req.ifname)) throw new InterfaceExistsError(req.ifname, req.netnsPath);
+  } finally {
+    ctr.close();
   }
 }
 
