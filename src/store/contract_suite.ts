@@ -102,6 +102,24 @@ export function runStoreContract(backend: string, open: () => StoreFixture): voi
         assert.equal(s.countReservations("n3"), 0);
       });
 
+      it("countReservedBetween() counts by address order within a family, not by text", () => {
+        for (const ip of ["10.0.0.2", "10.0.0.9", "10.0.0.10", "10.0.1.0", "fd00::5", "::ffff:a00:5"])
+          s.reserve(r(ip, ip));
+        s.reserve(r("10.0.0.5", "x", "eth0", "n2"));
+        assert.equal(s.countReservedBetween("n1", "10.0.0.0", "10.0.0.255"), 3);
+        assert.equal(s.countReservedBetween("n1", "10.0.0.3", "10.0.0.10"), 2);
+        assert.equal(s.countReservedBetween("n1", "10.0.0.10", "10.0.0.10"), 1);
+        assert.equal(s.countReservedBetween("n1", "0.0.0.0", "255.255.255.255"), 4);
+        assert.equal(s.countReservedBetween("n1", "::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), 2);
+        assert.equal(s.countReservedBetween("n1", "fd00::", "fd00::4"), 0);
+        assert.equal(s.countReservedBetween("n2", "10.0.0.0", "10.0.0.255"), 1);
+      });
+
+      it("reserve() refuses an ip that is not an address", () => {
+        assert.throws(() => s.reserve(r("not-an-ip")), /reservation ip "not-an-ip" is not an IP address/);
+        assert.equal(s.countReservations("n1"), 0);
+      });
+
       it("lastReserved() is per (network, rangeId) and setLastReserved() overwrites", () => {
         assert.equal(s.lastReserved("n1", "0"), null);
         s.setLastReserved("n1", "0", "10.0.0.2");

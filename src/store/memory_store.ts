@@ -2,6 +2,7 @@
 // Transactions keep an undo log: a throw unwinds to the mark taken when that (possibly nested) call
 // began, which is exactly what better-sqlite3's SAVEPOINT nesting does. Records are deep-copied in
 // and out through JSON, as the SQLite columns do, so callers cannot alias stored state.
+import { ipKey } from "./ip_key.js";
 import type {
   Attachment,
   AttachmentInput,
@@ -77,6 +78,7 @@ export class MemoryStore implements Store {
 
   reserve(r: Reservation): boolean {
     this.live();
+    ipKey(r.ip); // validates, as the SQLite store does when it computes the key
     const k = key(r.network, r.ip);
     if (this.reservations.has(k)) return false;
     this.set(this.reservations, k, clone(r));
@@ -121,6 +123,19 @@ export class MemoryStore implements Store {
   filterReserved(network: string, ips: readonly string[]): string[] {
     this.live();
     return [...new Set(ips)].filter((ip) => this.reservations.has(key(network, ip)));
+  }
+
+  countReservedBetween(network: string, fromIp: string, toIp: string): number {
+    this.live();
+    const lo = ipKey(fromIp);
+    const hi = ipKey(toIp);
+    let n = 0;
+    for (const r of this.reservations.values()) {
+      if (r.network !== network) continue;
+      const k = ipKey(r.ip);
+      if (Buffer.compare(lo, k) <= 0 && Buffer.compare(k, hi) <= 0) n++;
+    }
+    return n;
   }
 
   countReservations(network: string, rangeId?: string): number {

@@ -19,6 +19,7 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE TABLE IF NOT EXISTS reservations (
           network TEXT NOT NULL,
           ip TEXT NOT NULL,
+          ip_key BLOB NOT NULL,
           range_id TEXT NOT NULL,
           container_id TEXT NOT NULL,
           ifname TEXT NOT NULL,
@@ -28,6 +29,7 @@ export const MIGRATIONS: readonly Migration[] = [
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS reservations_by_owner ON reservations (network, container_id, ifname);
         CREATE INDEX IF NOT EXISTS reservations_by_range ON reservations (network, range_id);
+        CREATE INDEX IF NOT EXISTS reservations_by_key ON reservations (network, ip_key);
         CREATE TABLE IF NOT EXISTS last_reserved (
           network TEXT NOT NULL,
           range_id TEXT NOT NULL,

@@ -4,6 +4,7 @@
 import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { ipKey } from "./ip_key.js";
 import {
   type AttachmentRow,
   type NetworkRow,
@@ -106,9 +107,9 @@ export class SqliteStore implements Store {
 
   reserve(r: Reservation): boolean {
     const info = this.stmt(
-      `INSERT INTO reservations (network, ip, range_id, container_id, ifname, prefix_length, gateway)
-       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (network, ip) DO NOTHING`,
-    ).run(r.network, r.ip, r.rangeId, r.containerId, r.ifname, r.prefixLength ?? null, r.gateway ?? null);
+      `INSERT INTO reservations (network, ip, ip_key, range_id, container_id, ifname, prefix_length, gateway)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (network, ip) DO NOTHING`,
+    ).run(r.network, r.ip, ipKey(r.ip), r.rangeId, r.containerId, r.ifname, r.prefixLength ?? null, r.gateway ?? null);
     return info.changes === 1;
   }
 
@@ -164,6 +165,15 @@ export class SqliteStore implements Store {
       "SELECT ip FROM reservations WHERE network = ? AND ip IN (SELECT value FROM json_each(?))",
     ).all(network, JSON.stringify(ips)) as { ip: string }[];
     return rows.map((r) => r.ip);
+  }
+
+  countReservedBetween(network: string, fromIp: string, toIp: string): number {
+    const row = this.stmt("SELECT count(*) AS n FROM reservations WHERE network = ? AND ip_key BETWEEN ? AND ?").get(
+      network,
+      ipKey(fromIp),
+      ipKey(toIp),
+    ) as { n: number };
+    return row.n;
   }
 
   countReservations(network: string, rangeId?: string): number {

@@ -24,7 +24,10 @@ export interface AllocatorStore {
    * the inner work. fn must be synchronous.
    */
   transaction<T>(fn: () => T): T;
-  /** Claims r.ip in r.network. Returns false when that ip is already taken in that network (by anyone). */
+  /**
+   * Claims r.ip in r.network. Returns false when that ip is already taken in that network (by anyone).
+   * @throws TypeError when r.ip is not an IP address.
+   */
   reserve(r: Reservation): boolean;
   lastReserved(network: string, rangeId: string): string | null;
   setLastReserved(network: string, rangeId: string, ip: string): void;
@@ -37,6 +40,11 @@ export interface AllocatorStore {
   findReservation(network: string, ip: string): Reservation | null;
   /** Which of ips are taken in network (an indexed batch probe for the allocator's scan). */
   filterReserved(network: string, ips: readonly string[]): string[];
+  /**
+   * Number of reservations in network whose address lies in [fromIp, toIp] in address order (same
+   * family). An indexed range count: the allocator's way to find the next free address without probing.
+   */
+  countReservedBetween(network: string, fromIp: string, toIp: string): number;
   /** Number of reservations in network, optionally only those of one range set. */
   countReservations(network: string, rangeId?: string): number;
 }
