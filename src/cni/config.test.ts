@@ -32,6 +32,7 @@ describe("parsePluginConfig: header (skel order)", () => {
   test("a missing cniVersion means 0.1.0", () => {
     assert.equal(parsePluginConfig({ name: "n" }).cniVersion, "0.1.0");
   });
+  test("a null name counts as missing (code 7)", () => rejects({ ...BASE, name: null }, 7, /missing network name/));
   test("name is checked before the version (skel)", () => rejects({ cniVersion: "9.9.9" }, 7, /network name/));
   test("decodeConfigJson keeps unknown keys", () => {
     assert.deepEqual(decodeConfigJson(Buffer.from('{"name":"n","x":{"y":1}}')), { name: "n", x: { y: 1 } });

@@ -130,7 +130,8 @@ export function decodeConfigJson(input: string | Buffer | Record<string, unknown
     );
   }
   const name = raw["name"];
-  if (name === undefined || name === "") {
+  // Go decodes a null name as "": missing, not mistyped.
+  if (name === undefined || name === null || name === "") {
     throw new CniError(CODE_INVALID_NETWORK_CONFIG, 'missing network name (config field "name")');
   }
   if (typeof name !== "string") {
