@@ -2,7 +2,7 @@
 // them as fds for IFLA_NET_NS_FD. Errors tell "missing" (DEL may treat it as done) apart from
 // "not a netns" (a caller bug).
 import { closeSync, openSync } from "node:fs";
-import { addon, isNativeError } from "./addon.js";
+import { addon } from "./addon.js";
 
 export class NetnsNotFoundError extends Error {
   override name = "NetnsNotFoundError";
@@ -63,7 +63,8 @@ export function withNetnsFd<T>(path: string, fn: (fd: number) => T): T {
  * EINVAL (setns on something else) -> not a netns. Other errors pass through.
  */
 export function netnsError(e: unknown, path: string): unknown {
-  const code = isNativeError(e) || e instanceof Error ? (e as { code?: unknown }).code : undefined;
+  // Both the addon's errors and node:fs errors carry `code`.
+  const code = e instanceof Error ? (e as { code?: unknown }).code : undefined;
   if (code === "ENOENT" || code === "ENOTDIR") return new NetnsNotFoundError(path, { cause: e });
   if (code === "EINVAL") return new NotANetnsError(path, { cause: e });
   return e;
