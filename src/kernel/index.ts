@@ -1,5 +1,5 @@
 // The kernel layer's public surface: rtnetlink over the netlink addon, netns handles, sysctls.
-// (nftables.ts is exported by its own module.)
+// nftables.ts (written separately) is re-exported here too, so callers import one module.
 export { SCOPES, type Scope } from "./constants.js";
 export { KernelError, type KernelErrorInit, LinkNotFoundError } from "./errors.js";
 export type { Family } from "./ip.js";
