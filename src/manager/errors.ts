@@ -54,7 +54,8 @@ export function toCniError(err: unknown, context: string): CniError {
           : root.kind === "invalid-range"
             ? CODE_INVALID_NETWORK_CONFIG
             : CODE_ADDRESS_UNAVAILABLE;
-    return new CniError(code, message, undefined, { cause: err });
+    const text = root.kind === "exhausted" ? `${context}: address pool exhausted: ${root.message}` : message;
+    return new CniError(code, text, undefined, { cause: err });
   }
   if (root instanceof NetnsNotFoundError || root instanceof NotANetnsError) {
     return new CniError(CODE_INVALID_ENVIRONMENT_VARIABLES, `${message} (CNI_NETNS)`, undefined, { cause: err });
