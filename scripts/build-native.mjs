@@ -1,7 +1,7 @@
 // Builds the C parts offline with the system compiler against Node's own headers
 // (/usr/include/node), so no header download is ever attempted.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -29,12 +29,25 @@ for (const file of addons) {
   console.log(`built ${dst}`);
 }
 
-/** The plugin executable shim, when present: native/shim.c -> build/quantum-shim */
+/**
+ * The plugin executable: native/shim.c -> build/quantum-shim, installed as bin/quantum (ignored by
+ * git; runtimes exec it). Direct mode stays available as bin/quantum-direct, which the shim execs
+ * when the daemon is not running.
+ */
 const shim = join(root, "native", "shim.c");
 if (existsSync(shim)) {
   const dst = join(out, "quantum-shim");
   if (newer(shim, dst)) {
-    execFileSync(cc, [...cflags, "-o", dst, shim], { stdio: "inherit" });
+    execFileSync(cc, [...cflags, "-D_FORTIFY_SOURCE=2", "-o", dst, shim], { stdio: "inherit" });
     console.log(`built ${dst}`);
+  }
+  const bin = join(root, "bin", "quantum");
+  if (newer(dst, bin)) {
+    // Copy then rename, so a runtime exec'ing bin/quantum never sees a half-written file.
+    const tmp = join(root, "bin", `.quantum.${process.pid}.tmp`);
+    copyFileSync(dst, tmp);
+    chmodSync(tmp, 0o755);
+    renameSync(tmp, bin);
+    console.log(`installed ${bin}`);
   }
 }
