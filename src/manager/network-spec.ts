@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import type { PluginConfig } from "../cni/index.js";
+import { defaultBridgeName, networkId } from "../network/network-ids.js";
 import { IsolationLevel, type NetworkDriverType, type NetworkSpec, type SubnetSpec } from "../network/types.js";
 
 /** Where the built-in store lives unless the config says `dataDir`. */
@@ -7,17 +7,8 @@ export const DEFAULT_DATA_DIR = "/var/lib/quantum";
 /** The reference bridge plugin's default bridge, kept for drop-in configs. */
 const REFERENCE_BRIDGE = "cni0";
 
-/** 8 hex chars of the network name's hash: stable, short, safe in nft object names. */
-export function networkId(name: string): string {
-  return createHash("sha256").update(name).digest("hex").slice(0, 8);
-}
-
-/** `qbr-<name>` when it fits in 15 bytes and is a clean ifname, else `qbr-<hash>`. */
-export function defaultBridgeName(name: string): string {
-  const candidate = `qbr-${name}`;
-  if (Buffer.byteLength(candidate) <= 15 && /^[a-zA-Z0-9_.-]+$/.test(name)) return candidate;
-  return `qbr-${createHash("sha256").update(name).digest("hex").slice(0, 11)}`;
-}
+// Moved to the network layer (VirtualNetworkManager derives them too); re-exported for existing callers.
+export { defaultBridgeName, networkId };
 
 /**
  * Translates a validated plugin config into the network model. Two dialects:
