@@ -102,3 +102,22 @@ export function lastOf(ip: Ip, prefixLength: number): bigint {
 export function ipText(family: Family, value: bigint): string {
   return formatIp({ family, value });
 }
+
+/** The network of a CIDR with host bits: "10.22.0.5/24" → "10.22.0.0/24"; null when malformed. */
+export function networkOfCidr(text: string): string | null {
+  const c = tryParseCidr(text);
+  if (c === null) return null;
+  const hostBits = BigInt(bitsOf(c.ip.family) - c.prefixLength);
+  const value = (c.ip.value >> hostBits) << hostBits;
+  return `${formatIp({ family: c.ip.family, value })}/${c.prefixLength}`;
+}
+
+/** True when both addresses (CIDR form) lie in one subnet of the shorter of their two prefixes. */
+export function sameSubnet(a: string, b: string): boolean {
+  const ca = tryParseCidr(a);
+  const cb = tryParseCidr(b);
+  if (ca === null || cb === null || ca.ip.family !== cb.ip.family) return false;
+  const len = Math.min(ca.prefixLength, cb.prefixLength);
+  const shift = BigInt(bitsOf(ca.ip.family) - len);
+  return ca.ip.value >> shift === cb.ip.value >> shift;
+}

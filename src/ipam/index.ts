@@ -1,4 +1,13 @@
-export { type Cidr, type Family, formatIp, type Ip, tryParseCidr, tryParseIp } from "./address.js";
+export {
+  type Cidr,
+  type Family,
+  formatIp,
+  type Ip,
+  networkOfCidr,
+  sameSubnet,
+  tryParseCidr,
+  tryParseIp,
+} from "./address.js";
 export { type AllocatedIp, type AllocateRequest, Allocator, type RangeSetUsage } from "./allocator.js";
 export { IpamError, type IpamErrorKind } from "./errors.js";
 export {

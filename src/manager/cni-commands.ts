@@ -1,3 +1,4 @@
+import ipaddr from "ipaddr.js";
 import {
   type CniEnv,
   CniError,
@@ -217,13 +218,11 @@ function ipsFromIpam(result: Result, spec: NetworkSpec): AssignedIp[] {
 
 /** network+1 of a CIDR (the reference bridge's default gateway when isGateway and IPAM gave none). */
 function firstHost(cidr: string): string | undefined {
-  const [addr, lenText] = cidr.split("/");
-  const len = Number(lenText);
-  if (!addr || addr.includes(":")) return undefined;
-  const n = addr.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
-  const size = 2 ** (32 - len);
-  const net = Math.floor(n / size) * size + 1;
-  return [24, 16, 8, 0].map((s) => Math.floor(net / 2 ** s) % 256).join(".");
+  const [addr] = ipaddr.parseCIDR(cidr);
+  if (addr.kind() !== "ipv4") return undefined;
+  const bytes = ipaddr.IPv4.networkAddressFromCIDR(cidr).toByteArray();
+  bytes[3] = (bytes[3] ?? 0) + 1;
+  return ipaddr.fromByteArray(bytes).toString();
 }
 
 function mergeRoutes(a: RouteSpec[], b: RouteSpec[]): RouteSpec[] {

@@ -1,5 +1,4 @@
-import ipaddr from "ipaddr.js";
-import { type AllocatedIp, Allocator, IpamError } from "../ipam/index.js";
+import { type AllocatedIp, Allocator, IpamError, networkOfCidr } from "../ipam/index.js";
 import { nftAvailable, Rtnl } from "../kernel/index.js";
 import type { Attachment, Store } from "../store/index.js";
 import { driverFor } from "./drivers.js";
@@ -57,15 +56,16 @@ export class AttachmentService {
     const driver = driverFor(spec.driver);
     const undo = new UndoStack();
     let step = "check the request";
+    let ctr: Rtnl | undefined;
     try {
       this.#refuseDuplicate(spec, req);
-      checkContainerSide(req);
+      ctr = openContainerSide(req);
       step = "allocate addresses";
       const ips = this.#reserve(spec, req, undo);
       step = "program the firewall for the network";
       this.#firewall.ensureNetwork(firewallNetwork(spec, ips));
       step = "wire the container";
-      const wired = driver.attach(this.#hostRtnl, spec, req, ips, undo);
+      const wired = driver.attach(this.#hostRtnl, ctr, spec, req, ips, undo);
       const routes = wired.routes;
       step = "add the container to the firewall";
       const element = {
@@ -96,6 +96,8 @@ export class AttachmentService {
       return { interfaces: wired.interfaces, ips, routes };
     } catch (err) {
       throw new StepError(step, err, undo.unwind());
+    } finally {
+      ctr?.close();
     }
   }
 
@@ -262,15 +264,16 @@ export class AttachmentService {
 
 /**
  * A bad CNI_NETNS or an ifname already present in it fails the ADD before any address, bridge or
- * firewall state is taken (the reference bridge also checks both before running IPAM).
+ * firewall state is taken (the reference bridge also checks both before running IPAM). The socket
+ * opened here is the one the driver configures the container with.
  */
-function checkContainerSide(req: AttachRequest): void {
+function openContainerSide(req: AttachRequest): Rtnl {
   const ctr = Rtnl.open(req.netnsPath);
-  try {
-    if (ctr.getLink(req.ifname)) throw new InterfaceExistsError(req.ifname, req.netnsPath);
-  } finally {
+  if (ctr.getLink(req.ifname)) {
     ctr.close();
+    throw new InterfaceExistsError(req.ifname, req.netnsPath);
   }
+  return ctr;
 }
 
 function toAssigned(a: AllocatedIp): AssignedIp {
@@ -290,22 +293,9 @@ function hostIf(name: string | undefined): { hostIfname?: string } {
 }
 
 function firewallNetwork(spec: NetworkSpec, ips: AssignedIp[]) {
-  const subnets = spec.subnets.length > 0 ? spec.subnets.map((s) => s.subnet) : ips.map((ip) => networkOf(ip.address));
+  const subnets =
+    spec.subnets.length > 0
+      ? spec.subnets.map((s) => s.subnet)
+      : ips.map((ip) => networkOfCidr(ip.address) ?? ip.address);
   return { id: spec.id, bridge: spec.bridge, subnets, isolation: spec.isolation, ipMasq: spec.ipMasq };
-}
-
-/** "10.22.0.5/24" -> "10.22.0.0/24": delegated IPAM gives host addresses, the firewall wants the subnet. */
-function networkOf(cidr: string): string {
-  const [addr, len] = ipaddr.parseCIDR(cidr);
-  const net = addr.kind() === "ipv4" ? ipaddr.IPv4.networkAddressFromCIDR(cidr) : ipv6Network(addr as ipaddr.IPv6, len);
-  return `${net.toString()}/${len}`;
-}
-
-function ipv6Network(addr: ipaddr.IPv6, len: number): ipaddr.IPv6 {
-  const bytes = addr.toByteArray();
-  for (let i = 0; i < 16; i++) {
-    const keep = Math.max(0, Math.min(8, len - i * 8));
-    bytes[i] = (bytes[i] ?? 0) & ((0xff << (8 - keep)) & 0xff);
-  }
-  return ipaddr.fromByteArray(bytes) as ipaddr.IPv6;
 }

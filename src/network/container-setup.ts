@@ -1,4 +1,4 @@
-import { KernelError, type Rtnl, writeSysctl } from "../kernel/index.js";
+import { KernelError, type Link, type Rtnl, writeSysctl } from "../kernel/index.js";
 import type { AssignedIp, RouteSpec } from "./types.js";
 
 /**
@@ -12,7 +12,7 @@ export function configureContainerL3(
   ifname: string,
   ips: AssignedIp[],
   routes: RouteSpec[],
-): void {
+): Link {
   const lo = ctr.getLink("lo");
   if (lo && !lo.up) ctr.setLink(lo.index, { up: true });
   const link = ctr.getLink(ifname);
@@ -39,9 +39,9 @@ export function configureContainerL3(
       }
     }
   }
+  return link;
 }
 
-/** Routes the container gets: the config's, plus a default via the gateway per family when asked. */
 export function containerRoutes(configRoutes: RouteSpec[], ips: AssignedIp[], addDefault: boolean): RouteSpec[] {
   const routes = configRoutes.map((r) => ({ ...r }));
   if (!addDefault) return routes;

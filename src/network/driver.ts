@@ -23,7 +23,15 @@ export interface DriverDetach {
  */
 export interface NetworkDriver {
   readonly type: NetworkDriverType;
-  attach(host: Rtnl, spec: NetworkSpec, req: AttachRequest, ips: AssignedIp[], undo: UndoStack): DriverAttachment;
+  /** `ctr` is a socket in the container's netns, already checked to hold no `req.ifname`. */
+  attach(
+    host: Rtnl,
+    ctr: Rtnl,
+    spec: NetworkSpec,
+    req: AttachRequest,
+    ips: AssignedIp[],
+    undo: UndoStack,
+  ): DriverAttachment;
   /** Best effort and idempotent: missing netns or links are not errors. */
   detach(host: Rtnl, spec: NetworkSpec, req: DriverDetach): void;
   /** Differences between the kernel and what an attachment should be; empty = healthy. */

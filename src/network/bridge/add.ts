@@ -1,8 +1,7 @@
 import { closeSync } from "node:fs";
-import { createHostVeth, openNetnsFd, Rtnl } from "../../kernel/index.js";
+import { createHostVeth, openNetnsFd, type Rtnl } from "../../kernel/index.js";
 import { configureContainerL3, containerRoutes } from "../container-setup.js";
 import type { DriverAttachment } from "../driver.js";
-import { InterfaceExistsError } from "../errors.js";
 import { type AssignedIp, type AttachRequest, IsolationLevel, type NetworkSpec } from "../types.js";
 import type { UndoStack } from "../undo.js";
 import { ensureBridge, ensureForwarding, ensureGatewayAddresses } from "./ensure.js";
@@ -14,6 +13,7 @@ import { ensureBridge, ensureForwarding, ensureGatewayAddresses } from "./ensure
  */
 export function attachBridge(
   host: Rtnl,
+  ctr: Rtnl,
   spec: NetworkSpec,
   req: AttachRequest,
   ips: AssignedIp[],
@@ -25,50 +25,40 @@ export function attachBridge(
     ensureForwarding(ips);
   }
 
-  const ctr = Rtnl.open(req.netnsPath);
+  const nsFd = openNetnsFd(req.netnsPath);
+  let hostEnd: ReturnType<typeof createHostVeth>;
   try {
-    if (ctr.getLink(req.ifname)) {
-      throw new InterfaceExistsError(req.ifname, req.netnsPath);
-    }
-    const nsFd = openNetnsFd(req.netnsPath);
-    let hostEnd: ReturnType<typeof createHostVeth>;
-    try {
-      hostEnd = createHostVeth(host, {
-        peerName: req.ifname,
-        peerNetnsFd: nsFd,
-        master: bridge.index,
-        up: true,
-        ...(spec.mtu ? { mtu: spec.mtu } : {}),
-        ...(req.mac ? { peerMac: req.mac } : {}),
-      });
-    } finally {
-      closeSync(nsFd);
-    }
-    // Deleting the host end removes the pair, the container end with it.
-    undo.push(`delete veth "${hostEnd.name}"`, () => host.deleteLink(hostEnd.name));
-
-    const strict = spec.isolation === IsolationLevel.Strict;
-    if (spec.hairpinMode || strict) {
-      host.setBridgePort(hostEnd.index, {
-        ...(spec.hairpinMode ? { hairpin: true } : {}),
-        ...(strict ? { isolated: true } : {}),
-      });
-    }
-
-    const routes = containerRoutes(spec.routes, ips, spec.isDefaultGateway);
-    configureContainerL3(ctr, req.netnsPath, req.ifname, ips, routes);
-    const ctrLink = ctr.getLink(req.ifname);
-    const refreshed = host.getLinkByIndex(bridge.index) ?? bridge;
-    return {
-      interfaces: [
-        { name: refreshed.name, mac: refreshed.mac },
-        { name: hostEnd.name, mac: hostEnd.mac },
-        { name: req.ifname, mac: ctrLink?.mac ?? "", sandbox: req.netnsPath },
-      ],
-      hostIfname: hostEnd.name,
-      routes,
-    };
+    hostEnd = createHostVeth(host, {
+      peerName: req.ifname,
+      peerNetnsFd: nsFd,
+      master: bridge.index,
+      up: true,
+      ...(spec.mtu ? { mtu: spec.mtu } : {}),
+      ...(req.mac ? { peerMac: req.mac } : {}),
+    });
   } finally {
-    ctr.close();
+    closeSync(nsFd);
   }
+  // Deleting the host end removes the pair, the container end with it.
+  undo.push(`delete veth "${hostEnd.name}"`, () => host.deleteLink(hostEnd.name));
+
+  const strict = spec.isolation === IsolationLevel.Strict;
+  if (spec.hairpinMode || strict) {
+    host.setBridgePort(hostEnd.index, {
+      ...(spec.hairpinMode ? { hairpin: true } : {}),
+      ...(strict ? { isolated: true } : {}),
+    });
+  }
+
+  const routes = containerRoutes(spec.routes, ips, spec.isDefaultGateway);
+  const ctrLink = configureContainerL3(ctr, req.netnsPath, req.ifname, ips, routes);
+  return {
+    interfaces: [
+      { name: bridge.name, mac: bridge.mac },
+      { name: hostEnd.name, mac: hostEnd.mac },
+      { name: req.ifname, mac: ctrLink.mac, sandbox: req.netnsPath },
+    ],
+    hostIfname: hostEnd.name,
+    routes,
+  };
 }

@@ -1,3 +1,5 @@
+import { randomBytes } from "node:crypto";
+import { sameSubnet } from "../../ipam/index.js";
 import { KernelError, type Link, type Rtnl, writeSysctl } from "../../kernel/index.js";
 import type { AssignedIp, NetworkSpec } from "../types.js";
 
@@ -9,7 +11,8 @@ export function ensureBridge(host: Rtnl, spec: NetworkSpec): Link {
   let link = host.getLink(spec.bridge);
   if (!link) {
     try {
-      link = host.addBridge({ name: spec.bridge, ...(spec.mtu ? { mtu: spec.mtu } : {}), up: true });
+      // A fixed MAC, so the bridge keeps it when ports come and go (it would take its lowest port's).
+      link = host.addBridge({ name: spec.bridge, mac: randomMac(), ...(spec.mtu ? { mtu: spec.mtu } : {}), up: true });
     } catch (err) {
       if (!(err instanceof KernelError && err.code === "EEXIST")) throw err;
       link = host.getLink(spec.bridge);
@@ -36,7 +39,7 @@ export function ensureGatewayAddresses(host: Rtnl, spec: NetworkSpec, bridge: Li
     const want = `${ip.gateway}/${prefix}`;
     if (present.some((a) => a.address === want)) continue;
     if (ip.family === 4) {
-      const clash = present.filter((a) => a.family === 4 && sameSubnet4(a.address, want));
+      const clash = present.filter((a) => a.family === 4 && sameSubnet(a.address, want));
       for (const other of clash) {
         if (!spec.forceAddress) {
           throw new Error(
@@ -55,17 +58,15 @@ export function ensureGatewayAddresses(host: Rtnl, spec: NetworkSpec, bridge: Li
   }
 }
 
-function sameSubnet4(a: string, b: string): boolean {
-  const [aip, alen] = a.split("/") as [string, string];
-  const [bip, blen] = b.split("/") as [string, string];
-  const len = Math.min(Number(alen), Number(blen));
-  const toInt = (s: string) => s.split(".").reduce((n, o) => (n << 8) | Number(o), 0) >>> 0;
-  const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
-  return (toInt(aip) & mask) === (toInt(bip) & mask);
-}
-
 /** Forwarding in the host netns, for the families the network uses. */
 export function ensureForwarding(ips: AssignedIp[]): void {
   if (ips.some((ip) => ip.family === 4)) writeSysctl("net/ipv4/ip_forward", "1");
   if (ips.some((ip) => ip.family === 6)) writeSysctl("net/ipv6/conf/all/forwarding", "1");
+}
+
+/** A random locally administered unicast MAC. */
+function randomMac(): string {
+  const b = randomBytes(6);
+  b[0] = ((b[0] ?? 0) & 0xfe) | 0x02;
+  return [...b].map((x) => x.toString(16).padStart(2, "0")).join(":");
 }

@@ -2,7 +2,6 @@ import { closeSync } from "node:fs";
 import { LinkNotFoundError, NetnsNotFoundError, NotANetnsError, openNetnsFd, Rtnl } from "../../kernel/index.js";
 import { checkContainerL3, configureContainerL3, containerRoutes } from "../container-setup.js";
 import type { DriverAttachment, DriverDetach, NetworkDriver } from "../driver.js";
-import { InterfaceExistsError } from "../errors.js";
 import { type AssignedIp, type AttachRequest, NetworkDriverType, type NetworkSpec } from "../types.js";
 import type { UndoStack } from "../undo.js";
 
@@ -12,6 +11,7 @@ import type { UndoStack } from "../undo.js";
  */
 function attachMacvlan(
   host: Rtnl,
+  ctr: Rtnl,
   spec: NetworkSpec,
   req: AttachRequest,
   ips: AssignedIp[],
@@ -20,43 +20,29 @@ function attachMacvlan(
   if (!spec.master) throw new Error(`macvlan network "${spec.name}" has no "master" interface`);
   const parent = host.getLink(spec.master);
   if (!parent) throw new Error(`macvlan master "${spec.master}" does not exist`);
-  const ctr = Rtnl.open(req.netnsPath);
+  const fd = openNetnsFd(req.netnsPath);
   try {
-    if (ctr.getLink(req.ifname)) throw new InterfaceExistsError(req.ifname, req.netnsPath);
-    const fd = openNetnsFd(req.netnsPath);
-    try {
-      host.addMacvlan({
-        name: req.ifname,
-        parentIndex: parent.index,
-        mode: spec.macvlanMode ?? "bridge",
-        netnsFd: fd,
-        ...(spec.mtu ? { mtu: spec.mtu } : {}),
-        ...(req.mac ? { mac: req.mac } : {}),
-      });
-    } finally {
-      closeSync(fd);
-    }
-    undo.push(`delete macvlan "${req.ifname}" in ${req.netnsPath}`, () => {
-      const again = Rtnl.open(req.netnsPath);
-      try {
-        again.deleteLink(req.ifname);
-      } finally {
-        again.close();
-      }
+    host.addMacvlan({
+      name: req.ifname,
+      parentIndex: parent.index,
+      mode: spec.macvlanMode ?? "bridge",
+      netnsFd: fd,
+      ...(spec.mtu ? { mtu: spec.mtu } : {}),
+      ...(req.mac ? { mac: req.mac } : {}),
     });
-    const routes = containerRoutes(spec.routes, ips, spec.isDefaultGateway);
-    configureContainerL3(ctr, req.netnsPath, req.ifname, ips, routes);
-    const link = ctr.getLink(req.ifname);
-    return {
-      interfaces: [
-        { name: parent.name, mac: parent.mac },
-        { name: req.ifname, mac: link?.mac ?? "", sandbox: req.netnsPath },
-      ],
-      routes,
-    };
   } finally {
-    ctr.close();
+    closeSync(fd);
   }
+  undo.push(`delete macvlan "${req.ifname}" in ${req.netnsPath}`, () => ctr.deleteLink(req.ifname));
+  const routes = containerRoutes(spec.routes, ips, spec.isDefaultGateway);
+  const link = configureContainerL3(ctr, req.netnsPath, req.ifname, ips, routes);
+  return {
+    interfaces: [
+      { name: parent.name, mac: parent.mac },
+      { name: req.ifname, mac: link.mac, sandbox: req.netnsPath },
+    ],
+    routes,
+  };
 }
 
 function detachMacvlan(req: DriverDetach): void {
