@@ -62,7 +62,11 @@ export class TestDaemon {
       this.socket,
       "--reconcile-grace-ms",
       String(o.graceMs ?? 200),
-      ...(o.dataDirs ?? []).flatMap((d) => ["--data-dir", d]),
+      // Never the machine's /var/lib/quantum: without data dirs, reconcile an empty one of our own.
+      ...(o.dataDirs && o.dataDirs.length > 0 ? o.dataDirs : [join(this.dir, "data")]).flatMap((d) => [
+        "--data-dir",
+        d,
+      ]),
       ...(o.workers ? ["--workers", String(o.workers)] : []),
       ...(o.queueLimit !== undefined ? ["--queue-limit", String(o.queueLimit)] : []),
       ...(o.maxBody ? ["--max-body", String(o.maxBody)] : []),
@@ -105,6 +109,15 @@ export class TestDaemon {
       req.on("error", reject);
       req.end(body);
     });
+  }
+
+  /** Waits until the daemon's log matches (pino writes asynchronously). */
+  async waitLog(re: RegExp, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!re.test(this.log)) {
+      if (Date.now() > deadline) throw new Error(`daemon log never matched ${re}: ${this.log}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   async status(reset = false): Promise<Record<string, unknown>> {
