@@ -75,13 +75,13 @@ export function inspectConfigFile(path: string): ConfigFileState {
  * Writes content to path atomically: a temp file in the same directory, fsync, chmod, rename over
  * the target, fsync of the directory. A reader sees the old file or the new one, never a part.
  */
-export function writeFileAtomic(path: string, content: string, mode = 0o644): void {
+export function writeFileAtomic(path: string, content: string | Buffer, mode = 0o644): void {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   try {
     const fd = openSync(tmp, "wx", mode);
     try {
-      writeSync(fd, content);
+      writeSync(fd, typeof content === "string" ? Buffer.from(content) : content);
       // The process umask may have narrowed the mode given to open.
       fchmodSync(fd, mode);
       fsyncSync(fd);
