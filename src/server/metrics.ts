@@ -15,6 +15,17 @@ export interface EventLoopDelay {
   mean: number;
 }
 
+/**
+ * Sampling interval of the event-loop monitor. Its histogram records whole intervals between timer
+ * ticks (interval + delay), so the resolution is subtracted from every figure reported.
+ */
+const RESOLUTION_MS = 5;
+
+function delayMs(ns: number): number {
+  const ms = ns / 1e6 - RESOLUTION_MS;
+  return ms > 0 ? Math.round(ms * 1000) / 1000 : 0;
+}
+
 export class DaemonMetrics {
   readonly registry = new Registry();
   readonly requests: Counter<"command" | "code">;
@@ -68,7 +79,7 @@ export class DaemonMetrics {
     });
     this.inFlight = new Gauge({ name: "quantum_cni_in_flight", help: "Operations running", registers });
     this.waiting = new Gauge({ name: "quantum_cni_waiting", help: "Operations waiting for a slot", registers });
-    this.#loop = monitorEventLoopDelay({ resolution: 10 });
+    this.#loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
     this.#loop.enable();
     const loop = this.#loop;
     new Gauge({
@@ -76,7 +87,7 @@ export class DaemonMetrics {
       help: "99th percentile of the daemon's event-loop delay since start or the last reset",
       registers,
       collect() {
-        this.set(loop.percentile(99) / 1e9);
+        this.set(delayMs(loop.percentile(99)) / 1000);
       },
     });
     new Gauge({
@@ -84,18 +95,19 @@ export class DaemonMetrics {
       help: "Largest event-loop delay since start or the last reset",
       registers,
       collect() {
-        this.set(loop.max / 1e9);
+        this.set(delayMs(loop.max) / 1000);
       },
     });
   }
 
   eventLoopDelay(): EventLoopDelay {
-    const ms = (ns: number) => Math.round((ns / 1e6) * 1000) / 1000;
+    const l = this.#loop;
+    if (l.count === 0) return { p50: 0, p99: 0, max: 0, mean: 0 };
     return {
-      p50: ms(this.#loop.percentile(50)),
-      p99: ms(this.#loop.percentile(99)),
-      max: ms(this.#loop.max),
-      mean: ms(Number.isNaN(this.#loop.mean) ? 0 : this.#loop.mean),
+      p50: delayMs(l.percentile(50)),
+      p99: delayMs(l.percentile(99)),
+      max: delayMs(l.max),
+      mean: delayMs(l.mean),
     };
   }
 

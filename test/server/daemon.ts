@@ -120,6 +120,17 @@ export class TestDaemon {
     }
   }
 
+  /** Waits until nothing runs or waits (the DEL fast path deletes links after answering). */
+  async idle(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const s = await this.status();
+      if (s["running"] === 0 && s["waiting"] === 0) return;
+      if (Date.now() > deadline) throw new Error(`daemon still busy after ${timeoutMs} ms: ${JSON.stringify(s)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   async status(reset = false): Promise<Record<string, unknown>> {
     const r = await this.http("GET", `/v1/status${reset ? "?resetEventLoop=1" : ""}`);
     return JSON.parse(r.body) as Record<string, unknown>;
