@@ -1,11 +1,13 @@
-// npm run bench: quantum (direct mode) vs the reference bridge + host-local, same harness, same run.
+// npm run bench: quantum through the shim → quantumd (daemon mode), quantum direct mode, and the
+// reference bridge + host-local, same harness, same run.
 // Runs itself inside a private "host" netns; each iteration gets a fresh container netns.
 // Prints a table with ratios quantum/reference and saves JSON under bench/results/.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { scaleFigures, startDaemon } from "./daemon.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const iterations = Number(process.env.BENCH_ITERATIONS ?? 40);
@@ -66,9 +68,34 @@ async function inner() {
   const data = mkdtempSync(join(tmpdir(), "qbench-"));
   const nsPath = (n) => `/run/netns/qbench-${id}-${n}`;
   const baseEnv = { PATH: process.env.PATH, CNI_IFNAME: "eth0" };
+  const daemon = await startDaemon({ root, socket: join(data, "quantumd.sock"), dataDir: join(data, "d") });
+  try {
+    await benchAll({ id, data, nsPath, baseEnv, daemon });
+  } finally {
+    await daemon.stop();
+    rmSync(data, { recursive: true, force: true });
+  }
+}
+
+async function benchAll({ id, data, nsPath, baseEnv, daemon }) {
   const subjects = {
-    quantum: {
+    // The shim (bin/quantum) → quantumd.
+    daemon: {
       bin: join(root, "bin/quantum"),
+      path: `${join(root, "bin")}:${refDir}`,
+      env: { QUANTUM_SOCKET: join(data, "quantumd.sock") },
+      conf: (v) => ({
+        cniVersion: v,
+        name: "qdbench",
+        type: "quantum",
+        driver: "bridge",
+        bridge: "qbd0",
+        subnet: "10.202.0.0/16",
+        dataDir: join(data, "d"),
+      }),
+    },
+    quantum: {
+      bin: join(root, "bin/quantum-direct"),
       path: `${join(root, "bin")}:${refDir}`,
       conf: (v) => ({
         cniVersion: v,
@@ -105,7 +132,7 @@ async function inner() {
     for (let i = 0; i < iterations; i++) {
       const ns = `c${n++}`;
       execFileSync("ip", ["netns", "add", `qbench-${id}-${ns}`]);
-      const env = { ...baseEnv, CNI_PATH: s.path, CNI_CONTAINERID: `bench-${ns}`, CNI_NETNS: nsPath(ns) };
+      const env = { ...baseEnv, ...s.env, CNI_PATH: s.path, CNI_CONTAINERID: `bench-${ns}`, CNI_NETNS: nsPath(ns) };
       const conf = s.conf("1.0.0");
       const add = await run(s.bin, { ...env, CNI_COMMAND: "ADD" }, JSON.stringify(conf));
       const check = await run(
@@ -133,37 +160,90 @@ async function inner() {
     const conf = JSON.stringify(s.conf("1.0.0"));
     const envOf = (ns, cmd) => ({
       ...baseEnv,
+      ...s.env,
       CNI_PATH: s.path,
       CNI_CONTAINERID: `bench-${ns}`,
       CNI_NETNS: nsPath(ns),
       CNI_COMMAND: cmd,
     });
+    if (name === "daemon") await daemon.status(true);
     const t0 = performance.now();
     await Promise.all(names.map((ns) => run(s.bin, envOf(ns, "ADD"), conf)));
     const burst = performance.now() - t0;
+    const loopDelay = name === "daemon" ? (await daemon.status()).eventLoopDelayMs : undefined;
     await Promise.all(names.map((ns) => run(s.bin, envOf(ns, "DEL"), conf)));
     for (const ns of names) spawnSync("ip", ["netns", "del", `qbench-${id}-${ns}`]);
     results[name] = {
       ADD: { p50: pct(times.ADD, 50), p90: pct(times.ADD, 90) },
       CHECK: { p50: pct(times.CHECK, 50), p90: pct(times.CHECK, 90) },
       DEL: { p50: pct(times.DEL, 50), p90: pct(times.DEL, 90) },
-      concurrentAdd: { n: concurrent, totalMs: burst },
+      concurrentAdd: { n: concurrent, totalMs: burst, ...(loopDelay ? { eventLoopDelayMs: loopDelay } : {}) },
     };
   }
-  rmSync(data, { recursive: true, force: true });
+  // Daemon scale: ADD p99 with 10 vs 1000 attachments present, RSS at 1000.
+  const sd = subjects.daemon;
+  const scale = await scaleFigures({
+    id,
+    subject: sd,
+    run,
+    pct,
+    envOf: (ns, cmd) => ({
+      ...baseEnv,
+      ...sd.env,
+      CNI_PATH: sd.path,
+      CNI_CONTAINERID: `scale-${ns}`,
+      CNI_NETNS: `/run/netns/${ns}`,
+      CNI_COMMAND: cmd,
+    }),
+  });
+  scale.rssMbAt1000 = daemon.rssMb();
+  results.daemon.scale = scale;
+
+  const d = results.daemon;
   const q = results.quantum;
   const r = results.reference;
   const rows = [];
   for (const op of ["ADD", "CHECK", "DEL"]) {
-    for (const p of ["p50", "p90"]) rows.push([`${op} ${p} (ms)`, q[op][p], r[op][p]]);
+    for (const p of ["p50", "p90"]) rows.push([`${op} ${p} (ms)`, d[op][p], q[op][p], r[op][p]]);
   }
-  rows.push([`${concurrent} concurrent ADDs (ms total)`, q.concurrentAdd.totalMs, r.concurrentAdd.totalMs]);
-  console.log(`\nquantum (direct mode) vs reference bridge+host-local, ${iterations} iterations, fresh netns each\n`);
-  console.log(`${"figure".padEnd(32)}${"quantum".padStart(10)}${"reference".padStart(11)}${"ratio".padStart(8)}`);
-  for (const [label, a, b] of rows) {
+  rows.push([
+    `${concurrent} concurrent ADDs (ms total)`,
+    d.concurrentAdd.totalMs,
+    q.concurrentAdd.totalMs,
+    r.concurrentAdd.totalMs,
+  ]);
+  const load = loadavg().map((x) => x.toFixed(2));
+  console.log(
+    `\nquantum via shim → quantumd, quantum direct mode, reference bridge+host-local; ${iterations} iterations, fresh netns each; load average ${load.join(" ")}\n`,
+  );
+  console.log(
+    `${"figure".padEnd(32)}${"daemon".padStart(9)}${"direct".padStart(9)}${"reference".padStart(11)}${"daemon/ref".padStart(12)}${"direct/ref".padStart(12)}`,
+  );
+  for (const [label, a, b, c] of rows) {
     console.log(
-      `${label.padEnd(32)}${a.toFixed(2).padStart(10)}${b.toFixed(2).padStart(11)}${(a / b).toFixed(2).padStart(8)}`,
+      `${label.padEnd(32)}${a.toFixed(2).padStart(9)}${b.toFixed(2).padStart(9)}${c.toFixed(2).padStart(11)}${(a / c).toFixed(2).padStart(12)}${(b / c).toFixed(2).padStart(12)}`,
     );
+  }
+  const targets = [
+    ["ADD p50 daemon/ref ≤ 0.4", d.ADD.p50 / r.ADD.p50, 0.4],
+    ["DEL p50 daemon/ref ≤ 0.3", d.DEL.p50 / r.DEL.p50, 0.3],
+    ["CHECK p50 daemon/ref ≤ 0.5", d.CHECK.p50 / r.CHECK.p50, 0.5],
+    [`${concurrent} concurrent ADDs daemon/ref ≤ 0.3`, d.concurrentAdd.totalMs / r.concurrentAdd.totalMs, 0.3],
+    ["ADD p99 @1000 / p99 @10 ≤ 1.5", scale.atLarge.p99 / scale.atSmall.p99, 1.5],
+    ["direct ADD p50/ref ≤ 4", q.ADD.p50 / r.ADD.p50, 4],
+    ["daemon RSS @1000 (MB) ≤ 120", scale.rssMbAt1000, 120],
+  ];
+  console.log(
+    `\ndaemon ADD at ${scale.small} attachments: p50 ${scale.atSmall.p50.toFixed(2)} p99 ${scale.atSmall.p99.toFixed(2)} ms; at ${scale.large}: p50 ${scale.atLarge.p50.toFixed(2)} p99 ${scale.atLarge.p99.toFixed(2)} ms (${scale.samples} samples each)`,
+  );
+  if (d.concurrentAdd.eventLoopDelayMs) {
+    console.log(
+      `daemon event-loop delay during the concurrent ADDs (ms): ${JSON.stringify(d.concurrentAdd.eventLoopDelayMs)}`,
+    );
+  }
+  console.log("\ntargets");
+  for (const [label, value, limit] of targets) {
+    console.log(`  ${label.padEnd(40)}${value.toFixed(2).padStart(8)}  ${value <= limit ? "met" : "NOT met"}`);
   }
   const file = join(root, "bench/results", `bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   writeFileSync(
@@ -172,8 +252,13 @@ async function inner() {
       {
         date: new Date().toISOString(),
         iterations,
+        loadavg: loadavg(),
         results,
-        ratios: Object.fromEntries(rows.map(([l, a, b]) => [l, a / b])),
+        ratios: {
+          daemon: Object.fromEntries(rows.map(([l, a, , c]) => [l, a / c])),
+          direct: Object.fromEntries(rows.map(([l, , b, c]) => [l, b / c])),
+        },
+        targets: targets.map(([label, value, limit]) => ({ label, value, limit, met: value <= limit })),
       },
       null,
       2,
