@@ -6,6 +6,7 @@
  * plain syntax works (kernel-notes.md). JSON is only read back (`nft -j list ...`).
  */
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 
 export interface NftOptions {
   /** Run inside this network namespace (`nsenter --net=PATH`); default: the caller's. */
@@ -42,8 +43,20 @@ export class NftError extends Error {
   }
 }
 
+let nftPath: string | undefined;
+
+/**
+ * nft's absolute path, found once: an exec by bare name walks PATH (a dozen failed execve per call
+ * with a runtime's PATH), and this runs on every ADD and DEL.
+ */
+function nftBinary(): string {
+  nftPath ??= ["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft", "/usr/local/sbin/nft"].find((p) => existsSync(p)) ?? "nft";
+  return nftPath;
+}
+
 function command(args: string[], netnsPath: string | undefined): [string, string[]] {
-  return netnsPath === undefined ? ["nft", args] : ["nsenter", [`--net=${netnsPath}`, "nft", ...args]];
+  const nft = nftBinary();
+  return netnsPath === undefined ? [nft, args] : ["nsenter", [`--net=${netnsPath}`, nft, ...args]];
 }
 
 function where(netnsPath: string | undefined): string {
@@ -123,6 +136,6 @@ export function nftListJson(args: string[], o: NftOptions = {}): unknown {
 
 /** True when the `nft` binary runs (it is absent on a fresh machine until `apt-get install nftables`). */
 export function nftAvailable(): boolean {
-  const res = spawnSync("nft", ["--version"], { stdio: "ignore", timeout: TIMEOUT_MS });
+  const res = spawnSync(nftBinary(), ["--version"], { stdio: "ignore", timeout: TIMEOUT_MS });
   return res.error === undefined && res.status === 0;
 }

@@ -10,7 +10,7 @@ import {
   toCanonicalResult,
 } from "../cni/index.js";
 import { AttachmentService } from "../network/attachments.js";
-import { Firewall } from "../network/firewall/index.js";
+import { DEFAULT_TABLE, Firewall, storeMarkers } from "../network/firewall/index.js";
 import type { AssignedIp, AttachResult, NetworkSpec, RouteSpec } from "../network/types.js";
 import { SqliteStore } from "../store/index.js";
 import { toCniError } from "./errors.js";
@@ -62,8 +62,8 @@ export class CniCommands {
     if (!svc) {
       const store = SqliteStore.open(dir);
       this.#stores.push(store);
-      const table = this.#options.firewallTable;
-      svc = new AttachmentService(store, new Firewall(table ? { table } : {}));
+      const table = this.#options.firewallTable ?? DEFAULT_TABLE;
+      svc = new AttachmentService(store, new Firewall({ table, markers: storeMarkers(store, table) }));
       this.#services.set(dir, svc);
     }
     return svc;

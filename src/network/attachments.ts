@@ -1,5 +1,5 @@
 import { type AllocatedIp, Allocator, IpamError, networkOfCidr } from "../ipam/index.js";
-import { nftAvailable, Rtnl } from "../kernel/index.js";
+import { NftError, nftAvailable, Rtnl } from "../kernel/index.js";
 import type { Attachment, Store } from "../store/index.js";
 import { driverFor } from "./drivers.js";
 import { InterfaceExistsError } from "./errors.js";
@@ -63,7 +63,8 @@ export class AttachmentService {
       step = "allocate addresses";
       const ips = this.#reserve(spec, req, undo);
       step = "program the firewall for the network";
-      this.#firewall.ensureNetwork(firewallNetwork(spec, ips));
+      const fwNet = firewallNetwork(spec, ips);
+      this.#firewall.ensureNetwork(fwNet);
       step = "wire the container";
       const wired = driver.attach(this.#hostRtnl, ctr, spec, req, ips, undo);
       const routes = wired.routes;
@@ -74,7 +75,14 @@ export class AttachmentService {
         ips: plain(ips),
         ...hostIf(wired.hostIfname),
       };
-      this.#firewall.addContainer(spec.id, element);
+      try {
+        this.#firewall.addContainer(spec.id, element);
+      } catch (err) {
+        // The ruleset vanished although the store remembered it programmed: program it again.
+        if (!(err instanceof NftError && err.isNotFound)) throw err;
+        this.#firewall.ensureNetwork(fwNet);
+        this.#firewall.addContainer(spec.id, element);
+      }
       undo.push("remove firewall elements", () => this.#firewall.removeContainers(spec.id, [element]));
       step = "record the attachment";
       const details: AttachmentDetails = {

@@ -291,6 +291,25 @@ export function runStoreContract(backend: string, open: () => StoreFixture): voi
       });
     });
 
+    describe("meta", () => {
+      it("set/get/replace/delete, and a rolled-back set leaves nothing", () => {
+        assert.equal(s.getMeta("fw:n1"), null);
+        s.setMeta("fw:n1", "m1");
+        s.setMeta("fw:n1", "m2");
+        assert.equal(s.getMeta("fw:n1"), "m2");
+        assert.throws(() =>
+          s.transaction(() => {
+            s.setMeta("fw:n2", "x");
+            throw new Error("abort");
+          }),
+        );
+        assert.equal(s.getMeta("fw:n2"), null);
+        assert.equal(s.deleteMeta("fw:n1"), true);
+        assert.equal(s.deleteMeta("fw:n1"), false);
+        assert.equal(s.getMeta("fw:n1"), null);
+      });
+    });
+
     describe("close()", () => {
       it("makes later calls throw and may be called twice", () => {
         s.close();

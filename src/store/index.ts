@@ -6,6 +6,7 @@ export type {
   Attachment,
   AttachmentInput,
   AttachmentStore,
+  MetaStore,
   NetworkInput,
   NetworkRecord,
   NetworkStore,

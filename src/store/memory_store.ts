@@ -32,6 +32,7 @@ export class MemoryStore implements Store {
   private readonly last = new Map<string, string>(); // key(network, rangeId) -> ip
   private readonly attachments = new Map<string, Attachment>(); // key(network, cid, ifname)
   private readonly networks = new Map<string, NetworkRecord>();
+  private readonly meta = new Map<string, string>();
   private readonly pending = new Map<number, PendingLinkDeletion>();
   private nextPendingId = 1;
   private undoLog: Undo[] | null = null;
@@ -174,6 +175,23 @@ export class MemoryStore implements Store {
       .filter((a) => network === undefined || a.network === network)
       .sort((a, b) => cmp(a.network, b.network) || cmp(a.containerId, b.containerId) || cmp(a.ifname, b.ifname))
       .map(clone);
+  }
+
+  getMeta(key: string): string | null {
+    this.live();
+    return this.meta.get(key) ?? null;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.live();
+    this.set(this.meta, key, value);
+  }
+
+  deleteMeta(key: string): boolean {
+    this.live();
+    if (!this.meta.has(key)) return false;
+    this.set(this.meta, key, undefined);
+    return true;
   }
 
   putNetwork(n: NetworkInput): NetworkRecord {

@@ -64,6 +64,13 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    description: "meta: small cross-process facts (firewall markers)",
+    up(db) {
+      db.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;");
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

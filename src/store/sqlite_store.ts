@@ -185,6 +185,19 @@ export class SqliteStore implements Store {
     return row.n;
   }
 
+  getMeta(key: string): string | null {
+    const row = this.stmt("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.stmt("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(key, value);
+  }
+
+  deleteMeta(key: string): boolean {
+    return this.stmt("DELETE FROM meta WHERE key = ?").run(key).changes > 0;
+  }
+
   putAttachment(a: AttachmentInput): Attachment {
     const stored: Attachment = { ...a, createdAt: a.createdAt ?? new Date().toISOString() };
     this.stmt(

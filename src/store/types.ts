@@ -112,7 +112,17 @@ export interface PendingDeletionStore {
   removePendingLinkDeletion(id: number): boolean;
 }
 
-export interface Store extends AllocatorStore, AttachmentStore, NetworkStore, PendingDeletionStore {
+/**
+ * Small facts other layers cache across processes (e.g. the firewall ruleset marker a network was
+ * last programmed with), so a short-lived plugin process need not re-read the kernel for them.
+ */
+export interface MetaStore {
+  getMeta(key: string): string | null;
+  setMeta(key: string, value: string): void;
+  deleteMeta(key: string): boolean;
+}
+
+export interface Store extends AllocatorStore, AttachmentStore, NetworkStore, PendingDeletionStore, MetaStore {
   /** Releases the backend; any later call throws. Closing twice is harmless. */
   close(): void;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { ipJson } from "../helpers/netns.js";
+import { ipJson, nsExec } from "../helpers/netns.js";
 import { Lab, resultIp } from "./fixture.js";
 
 describe("bridge driver: containers on one network", () => {
@@ -59,6 +59,22 @@ describe("bridge driver: containers on one network", () => {
     assert.ok(lab.ping(c1, resultIp(r2, 6)), "c1 -> c2 over IPv6");
     assert.ok(lab.ping(c2, "fd00:78::1"), "c2 -> IPv6 gateway");
     assert.ok(lab.ping(c1, resultIp(r2, 4)), "c1 -> c2 over IPv4");
+  });
+
+  it("re-programs the firewall when the ruleset was removed behind its back", async () => {
+    const conf = lab.config({
+      name: "dp-refw",
+      bridge: `qf${lab.host.name.slice(-8)}`,
+      subnet: "10.76.0.0/24",
+      gateway: "10.76.0.1",
+    });
+    await lab.add("refw-1", lab.container(), conf);
+    nsExec(lab.host.name, "nft", ["delete", "table", "inet", "quantum"]);
+    const r2 = await lab.add("refw-2", lab.container(), conf);
+    assert.ok(
+      lab.nftElements().includes(`"${resultIp(r2)}"`),
+      "the second container's element is back in a fresh table",
+    );
   });
 
   it("[0.2.0] and [0.3.1] results are converted to the config's version", async () => {

@@ -30,12 +30,25 @@ export interface NftRunner {
 
 export const defaultNftRunner: NftRunner = { apply: nftApply, listJson: nftListJson };
 
+/**
+ * Where the marker of the ruleset a network was last programmed with is remembered across
+ * processes (the store), so a short-lived plugin process skips the `nft list` check on every ADD.
+ * If the kernel lost the ruleset anyway, adding an element fails with "not found", the marker is
+ * forgotten and the caller ensures again.
+ */
+export interface FirewallMarkerCache {
+  get(netId: string): string | null;
+  set(netId: string, marker: string): void;
+  forget(netId: string): void;
+}
+
 export interface FirewallOptions {
   /** Our table's name in family inet; default "quantum". Tests use their own. */
   table?: string;
   /** The netns whose ruleset we manage; default the caller's. */
   netnsPath?: string;
   nft?: NftRunner;
+  markers?: FirewallMarkerCache;
 }
 
 export class Firewall {
@@ -44,11 +57,13 @@ export class Firewall {
   private readonly nft: NftRunner;
   /** netId → marker of the ruleset this process last applied or found, to skip the kernel check. */
   private readonly ensured = new Map<string, string>();
+  private readonly markers: FirewallMarkerCache | undefined;
 
   constructor(o: FirewallOptions = {}) {
     this.table = checkTableName(o.table ?? DEFAULT_TABLE);
     this.o = o.netnsPath === undefined ? {} : { netnsPath: o.netnsPath };
     this.nft = o.nft ?? defaultNftRunner;
+    this.markers = o.markers;
   }
 
   /**
@@ -60,12 +75,12 @@ export class Firewall {
   ensureNetwork(net: FirewallNetwork): boolean {
     const { script, marker } = ensureNetworkScript(this.table, net);
     if (this.ensured.get(net.id) === marker) return false;
-    if (this.hasMarker(net.id, marker)) {
-      this.ensured.set(net.id, marker);
+    if (this.markers?.get(net.id) === marker || this.hasMarker(net.id, marker)) {
+      this.remember(net.id, marker);
       return false;
     }
     this.apply(script, `ensure network ${net.id} (bridge ${JSON.stringify(net.bridge)})`);
-    this.ensured.set(net.id, marker);
+    this.remember(net.id, marker);
     return true;
   }
 
@@ -134,6 +149,7 @@ export class Firewall {
   removeNetwork(netId: string): boolean {
     checkNetId(netId);
     this.ensured.delete(netId);
+    this.markers?.forget(netId);
     const ref = this.listNetworks().find((n) => n.id === netId);
     if (ref === undefined) return false;
     try {
@@ -177,9 +193,17 @@ export class Firewall {
     }
   }
 
+  private remember(netId: string, marker: string): void {
+    this.ensured.set(netId, marker);
+    if (this.markers?.get(netId) !== marker) this.markers?.set(netId, marker);
+  }
+
   private forgetOnNotFound(netId: string, err: unknown): void {
     // The table or the network's sets vanished under us: the next ensureNetwork must re-check.
-    if (err instanceof NftError && err.isNotFound) this.ensured.delete(netId);
+    if (err instanceof NftError && err.isNotFound) {
+      this.ensured.delete(netId);
+      this.markers?.forget(netId);
+    }
   }
 
   private apply(script: string, what: string): void {

@@ -1,4 +1,10 @@
-export { defaultNftRunner, Firewall, type FirewallOptions, type NftRunner } from "./firewall.js";
+export {
+  defaultNftRunner,
+  Firewall,
+  type FirewallMarkerCache,
+  type FirewallOptions,
+  type NftRunner,
+} from "./firewall.js";
 export { DEFAULT_TABLE, type NetworkObjectNames, networkNames, STATIC } from "./names.js";
 export {
   type AddMode,
@@ -10,6 +16,7 @@ export {
   removeTableScript,
   tableScript,
 } from "./ruleset.js";
+export { storeMarkers } from "./store-markers.js";
 export type {
   FirewallContainer,
   FirewallContainerRef,
