@@ -2,6 +2,7 @@
 import { readdirSync } from "node:fs";
 import type { Command } from "commander";
 import type { NetworkConfigOptions } from "../../manager/cni-manager.js";
+import { type Network, VirtualNetworkManager } from "../../network/virtual-network-manager.js";
 import { CliError, type Context } from "./context.js";
 import { installPlugins } from "./plugin-install.js";
 
@@ -31,9 +32,11 @@ function withChainFlags(cmd: Command): Command {
     .option("--disable-check", 'set "disableCheck" on the list');
 }
 
-async function networkOf(ctx: Context, name: string) {
-  await ctx.manager.init();
-  const net = await ctx.manager.networks.getNetwork(name);
+/** The network from the store; a missing store means no network (nothing is created). */
+async function networkOf(ctx: Context, name: string): Promise<Network> {
+  const store = ctx.openStoreIfPresent();
+  const net = store ? await new VirtualNetworkManager(store, { closeStore: true }).getNetwork(name) : null;
+  store?.close();
   if (!net) throw new CliError(`network "${name}" does not exist`);
   return net;
 }
