@@ -125,3 +125,55 @@ describe("a small queue limit", { timeout: 300_000 }, () => {
     assertNothingLeft(lab, "after DEL of all");
   });
 });
+
+describe("SIGTERM under load", { timeout: 300_000 }, () => {
+  let lab: Lab;
+  let daemon: TestDaemon;
+  before(async () => {
+    lab = new Lab();
+    daemon = new TestDaemon(lab.host.name, { dataDirs: [lab.dataDir], workers: 1 });
+    await daemon.start();
+  });
+  after(async () => {
+    await daemon?.cleanup();
+    lab?.cleanup();
+  });
+
+  it("finishes what it admitted, answers newcomers with code 11, exits 0", async () => {
+    const conf = lab.config({ subnet: "10.91.8.0/24", gateway: "10.91.8.1" });
+    const cs = Array.from({ length: 12 }, (_, i) => ({ cid: `term-${i}`, ns: lab.container() }));
+    const first = cs.slice(0, 8);
+    const late = cs.slice(8);
+    const add = (c: (typeof cs)[number]) =>
+      lab.run({ command: "ADD", containerId: c.cid, netns: c.ns.path, config: conf, extraEnv: daemon.env });
+    const admitted = Promise.all(first.map(add));
+    await daemon.waitLog(/"command":"ADD"/, 60_000);
+    const exit = daemon.stop();
+    await daemon.waitLog(/shutting down/);
+    const lateRuns = await Promise.all(late.map(add));
+    assert.equal(await exit, 0, "exit code 0");
+    const runs = await admitted;
+    assert.deepEqual(
+      runs.filter((r) => r.code !== 0).map((r) => r.stdout),
+      [],
+      "every admitted ADD finished",
+    );
+    const codes = lateRuns.map((r) => (r.code === 0 ? 0 : (r.json as { code: number }).code));
+    console.log(
+      `# ADDs sent while draining: ${JSON.stringify(codes)} (11 = refused, 0 = served after the daemon left)`,
+    );
+    for (const c of codes) assert.ok(c === 11 || c === 0, `code ${c}`);
+    // The daemon is gone: the shim serves the runtime's DELs in direct mode.
+    for (const c of cs) {
+      const r = await lab.run({
+        command: "DEL",
+        containerId: c.cid,
+        netns: c.ns.path,
+        config: conf,
+        extraEnv: daemon.env,
+      });
+      assert.equal(r.code, 0, r.stdout);
+    }
+    assertNothingLeft(lab, "after DEL of all");
+  });
+});
