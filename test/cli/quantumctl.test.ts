@@ -166,8 +166,16 @@ describe("quantumctl", () => {
     assert.equal(un.code, 1);
     assert.equal(readFileSync(foreign, "utf8"), content);
     assert.deepEqual(readdirSync(lab.configDir), ["taken.conflist"]);
+    // A file of ours without its network is drift; a foreign file is not ours to report.
+    const ghost = { cniVersion: "1.1.0", name: "ghost", "quantum.managed": true, plugins: [{ type: "quantum" }] };
+    writeFileSync(join(lab.configDir, "ghost.conflist"), JSON.stringify(ghost));
     const doctor = await lab.ctl(["doctor", "--json"]);
-    assert.equal(doctor.code, 0, "a foreign file is not ours to report");
+    assert.equal(doctor.code, 1);
+    assert.deepEqual(
+      (doctor.json as DoctorJson).findings.map((f) => [f.kind, f.network]),
+      [["orphan-config", "ghost"]],
+    );
+    ok(await lab.ctl(["config", "uninstall", "ghost"]), "uninstall our own file");
     rmSync(foreign);
     ok(await lab.ctl(["network", "rm", "first"]), "rm first");
   });
