@@ -57,7 +57,7 @@ describe("CniManager config files", () => {
     assert.equal(statSync(join(root, "data")).mode & 0o777, 0o700);
   });
 
-  it("generateNetworkConfig() is a valid 1.1.0 conflist; every plugin entry parses", async () => {
+  it("generateNetworkConfig() is a valid conflist (1.0.0 base; 1.1.0 offered only without reference plugins); every plugin entry parses", async () => {
     const net = await manager.networks.createNetwork(
       "gen-net",
       "172.17.0.0/16",
@@ -67,12 +67,18 @@ describe("CniManager config files", () => {
       { dns: { nameservers: ["8.8.8.8", "8.8.4.4"], search: ["quantum.local"] }, mtu: 1400, subnets: ["fd17::/64"] },
     );
     const conf = manager.generateNetworkConfig(net, { portmap: true, tuning: true, bandwidth: true });
-    assert.equal(conf.cniVersion, "1.1.0");
-    assert.deepEqual(conf.cniVersions, ["0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"]);
+    // libcni < 1.2 (podman 4.3) injects cniVersion as is and cannot parse 1.1.0 results; the chained
+    // reference plugins speak at most 1.0.0.
+    assert.equal(conf.cniVersion, "1.0.0");
+    assert.deepEqual(conf.cniVersions, ["0.3.0", "0.3.1", "0.4.0", "1.0.0"]);
     assert.equal(conf.name, "gen-net");
     assert.equal(conf[MANAGED_KEY], true);
+    const alone = manager.generateNetworkConfig(net);
+    assert.equal(alone.cniVersion, "1.0.0");
+    assert.deepEqual(alone.cniVersions, ["0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"]);
+    assert.equal(parseConfList(JSON.stringify(alone)).cniVersion, "1.1.0", "a cniVersions-aware runtime picks 1.1.0");
     const list = parseConfList(JSON.stringify(conf));
-    assert.equal(list.cniVersion, "1.1.0");
+    assert.equal(list.cniVersion, "1.0.0");
     assert.deepEqual(
       list.plugins.map((p) => p.type),
       ["quantum", "tuning", "portmap", "bandwidth"],

@@ -6,10 +6,10 @@ import {
   CniError,
   CODE_INVALID_NETWORK_CONFIG,
   type ConfList,
-  CURRENT_VERSION,
   type PluginConfig,
   parseConfList,
   parsePluginConfig,
+  versionAtLeast,
 } from "../cni/index.js";
 import { NetworkDriverType } from "../network/types.js";
 import type { Network } from "../network/virtual-network-manager.js";
@@ -21,6 +21,14 @@ export const MANAGED_KEY = "quantum.managed";
 export const PLUGIN_TYPE = "quantum";
 /** Versions a runtime may choose besides `cniVersion` (conflists exist since 0.3.0). */
 export const CONFLIST_VERSIONS = ["0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"] as const;
+/**
+ * The list's `cniVersion`: 1.0.0, not 1.1.0. libcni before 1.2 (podman 4.x, containerd 1.6/1.7) ignores
+ * `cniVersions`, injects `cniVersion` as is, and cannot parse a 1.1.0 result ("unsupported CNI result
+ * version"): podman 4.3 fails every `podman run`. A libcni that reads `cniVersions` still picks 1.1.0.
+ */
+export const CONFLIST_BASE_VERSION = "1.0.0";
+/** The reference plugins (containernetworking-plugins ≤ 1.4) speak at most 1.0.0. */
+const CHAINED_MAX_VERSION = "1.0.0";
 
 /** A generated conflist, as JSON. */
 export interface NetworkConfigList {
@@ -84,9 +92,14 @@ export function generateConflist(network: Network, options: GenerateOptions = {}
   chain("portmap", { capabilities: { portMappings: true }, snat: true });
   chain("bandwidth", { capabilities: { bandwidth: true } });
 
+  // A chained reference plugin rejects 1.1.0: offer a libcni that reads `cniVersions` only what
+  // every plugin of the list speaks.
+  const chained = plugins.length > 1;
   const list: NetworkConfigList = {
-    cniVersion: CURRENT_VERSION,
-    cniVersions: [...CONFLIST_VERSIONS],
+    cniVersion: CONFLIST_BASE_VERSION,
+    cniVersions: chained
+      ? CONFLIST_VERSIONS.filter((v) => versionAtLeast(CHAINED_MAX_VERSION, v))
+      : [...CONFLIST_VERSIONS],
     name: network.name,
     [MANAGED_KEY]: true,
     plugins,
