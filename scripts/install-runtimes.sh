@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the container runtimes the runtime tests (test/runtimes) drive: podman (CNI backend, runc),
+# containerd, a static busybox for the image, and the reference CNI plugins. Idempotent and quiet; run as root.
+# Nothing is configured here: the tests keep every runtime on private config, storage and namespaces.
+set -euo pipefail
+
+need=()
+command -v podman >/dev/null || need+=(podman)
+command -v runc >/dev/null || need+=(runc)
+dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q "ok installed" || need+=(busybox-static)
+command -v containerd >/dev/null && command -v ctr >/dev/null || need+=(containerd)
+[ -x /usr/lib/cni/portmap ] && [ -x /usr/lib/cni/host-local ] || need+=(containernetworking-plugins)
+command -v iptables >/dev/null || need+=(iptables)
+command -v nsenter >/dev/null && command -v unshare >/dev/null || need+=(util-linux)
+[ ${#need[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+  echo "install-runtimes: missing packages (${need[*]}); run as root so they can be installed" >&2
+  exit 1
+fi
+echo "install-runtimes: installing ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# A daemon the package would start (containerd.service) must not run: the tests start their own, privately.
+policy=/usr/sbin/policy-rc.d
+made_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy"
+  chmod 0755 "$policy"
+  made_policy=1
+fi
+cleanup() { if [ "$made_policy" = 1 ]; then rm -f "$policy"; fi; }
+trap cleanup EXIT
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
