@@ -19,20 +19,13 @@ function http(socketPath, method, path) {
 }
 
 /** Starts bin/quantumd on socket; resolves once /readyz answers 200. Stop it with stop() (SIGTERM) or kill(). */
-export async function startDaemon({ root, socket, dataDir, workers }) {
+export async function startDaemon({ root, socket, dataDir, workers, extraArgs = [] }) {
   const env = { ...process.env };
   delete env.NODE_EXTRA_CA_CERTS;
-  const args = [
-    join(root, "dist/src/cli/quantumd.js"),
-    "--socket",
-    socket,
-    "--data-dir",
-    dataDir,
-    "--log-level",
-    "warn",
-  ];
+  const args = ["--socket", socket, "--data-dir", dataDir, "--log-level", "warn", ...extraArgs];
   if (workers) args.push("--workers", String(workers));
-  const child = spawn(process.execPath, args, { env, stdio: ["ignore", "ignore", "inherit"] });
+  // bin/quantumd as shipped; it execs node, so child.pid is the daemon's (for RSS).
+  const child = spawn(join(root, "bin/quantumd"), args, { env, stdio: ["ignore", "ignore", "inherit"] });
   const exited = new Promise((resolve) => child.once("exit", resolve));
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -108,4 +101,37 @@ export async function scaleFigures({ id, subject, envOf, run, pct, small = 10, l
   await present(makeNetns(large - small));
   const atLarge = await measure();
   return { small, large, samples, atSmall, atLarge };
+}
+
+/** DEL p50/p90 on a second daemon started with extraArgs (e.g. --defer-release), same harness. */
+export async function delVariant({ root, data, id, subject, run, pct, baseEnv, iterations, extraArgs }) {
+  const socket = join(data, "variant.sock");
+  const d = await startDaemon({ root, socket, dataDir: join(data, "v"), extraArgs });
+  try {
+    const conf = JSON.stringify({
+      ...subject.conf("1.0.0"),
+      name: "qvbench",
+      bridge: "qbv0",
+      subnet: "10.205.0.0/16",
+      dataDir: join(data, "v"),
+    });
+    const times = [];
+    for (let i = 0; i < iterations; i++) {
+      const ns = `qbench-${id}-v${i}`;
+      execFileSync("ip", ["netns", "add", ns]);
+      const env = {
+        ...baseEnv,
+        QUANTUM_SOCKET: socket,
+        CNI_PATH: subject.path,
+        CNI_CONTAINERID: `v${i}`,
+        CNI_NETNS: `/run/netns/${ns}`,
+      };
+      await run(subject.bin, { ...env, CNI_COMMAND: "ADD" }, conf);
+      times.push((await run(subject.bin, { ...env, CNI_COMMAND: "DEL" }, conf)).ms);
+      execFileSync("ip", ["netns", "del", ns]);
+    }
+    return { args: extraArgs, DEL: { p50: pct(times, 50), p90: pct(times, 90) } };
+  } finally {
+    await d.stop();
+  }
 }

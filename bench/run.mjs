@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { scaleFigures, startDaemon } from "./daemon.mjs";
+import { delVariant, scaleFigures, startDaemon } from "./daemon.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const iterations = Number(process.env.BENCH_ITERATIONS ?? 40);
@@ -198,6 +198,18 @@ async function benchAll({ id, data, nsPath, baseEnv, daemon }) {
   });
   scale.rssMbAt1000 = daemon.rssMb();
   results.daemon.scale = scale;
+  // The same DEL with --defer-release (firewall and addresses released after the answer too).
+  results.daemonDeferRelease = await delVariant({
+    root,
+    data,
+    id,
+    subject: sd,
+    run,
+    pct,
+    baseEnv,
+    iterations,
+    extraArgs: ["--defer-release"],
+  });
 
   const d = results.daemon;
   const q = results.quantum;
@@ -235,6 +247,10 @@ async function benchAll({ id, data, nsPath, baseEnv, daemon }) {
   ];
   console.log(
     `\ndaemon ADD at ${scale.small} attachments: p50 ${scale.atSmall.p50.toFixed(2)} p99 ${scale.atSmall.p99.toFixed(2)} ms; at ${scale.large}: p50 ${scale.atLarge.p50.toFixed(2)} p99 ${scale.atLarge.p99.toFixed(2)} ms (${scale.samples} samples each)`,
+  );
+  const dv = results.daemonDeferRelease.DEL;
+  console.log(
+    `daemon --defer-release DEL: p50 ${dv.p50.toFixed(2)} p90 ${dv.p90.toFixed(2)} ms (ratio to reference p50 ${(dv.p50 / r.DEL.p50).toFixed(2)})`,
   );
   if (d.concurrentAdd.eventLoopDelayMs) {
     console.log(

@@ -11,13 +11,14 @@ import { ensurePeerCredAddon } from "../server/peer-cred.js";
 const USAGE = `usage: quantumd [options]
   --socket PATH            unix socket (default /run/quantum/quantum.sock)
   --allow-uid UID          also accept clients with this uid (repeatable; root is always allowed)
-  --workers N              worker threads = operations at once (default 3)
+  --workers N              worker threads = operations at once (default 2)
   --queue-limit N          operations that may wait before new ones get code 11 (default 256)
   --max-body BYTES         largest request body (default 16777216)
   --data-dir DIR           data dir to reconcile at start (repeatable; default /var/lib/quantum)
   --reconcile-grace-ms MS  age half-made state must reach before reconcile removes it (default 2000)
   --no-reconcile           skip the reconcile at start
   --sync-del               answer DEL only after the link is deleted (no fast path)
+  --defer-release          fast-path DEL answers before releasing firewall elements and addresses too
   --firewall-table NAME    nftables table (default quantum)
   --metrics-addr HOST:PORT serve Prometheus metrics on /metrics (default off)
   --log-level LEVEL        pino level (default info)`;
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
       "reconcile-grace-ms": { type: "string" },
       "no-reconcile": { type: "boolean", default: false },
       "sync-del": { type: "boolean", default: false },
+      "defer-release": { type: "boolean", default: false },
       "firewall-table": { type: "string" },
       "metrics-addr": { type: "string" },
       "log-level": { type: "string" },
@@ -56,9 +58,10 @@ async function main(): Promise<void> {
   ensurePeerCredAddon();
   const server = new CniServer({
     logger: log,
-    workers: Math.max(1, intFlag(values.workers, "workers", 3)),
+    workers: Math.max(1, intFlag(values.workers, "workers", 2)),
     queueLimit: intFlag(values["queue-limit"], "queue-limit", 256),
     fastDel: !values["sync-del"],
+    deferRelease: values["defer-release"],
     reconcileGraceMs: intFlag(values["reconcile-grace-ms"], "reconcile-grace-ms", 2000),
     ...(values["data-dir"] ? { dataDirs: values["data-dir"] } : {}),
     ...(values["firewall-table"] ? { firewallTable: values["firewall-table"] } : {}),
@@ -86,7 +89,8 @@ async function main(): Promise<void> {
     log.info({ signal }, "shutting down: finishing in-flight requests");
     // Keep the socket open while draining: new requests are answered with code 11.
     await server.shutdown();
-    await api.close();
+    // Idle keep-alive clients must not hold the exit up.
+    await Promise.race([api.close(), new Promise((r) => setTimeout(r, 5000).unref())]);
     metricsServer?.close();
     log.info("stopped");
     log.flush(() => process.exit(0));

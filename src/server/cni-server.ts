@@ -11,12 +11,17 @@ import { QueueFullError, Scheduler, SchedulerClosedError } from "./scheduler.js"
 import { WorkerPool } from "./worker-pool.js";
 
 export interface CniServerOptions {
-  /** Worker threads = operations running at once (default 3). */
+  /** Worker threads = operations running at once (default 2: RTNL and nftables serialise the kernel side). */
   workers?: number;
   /** Operations allowed to wait for a slot before new ones get code 11 (default 256). */
   queueLimit?: number;
   /** Answer DEL before deleting the link (default true). */
   fastDel?: boolean;
+  /**
+   * With fastDel, answer DEL before the firewall elements and addresses are released too (they are
+   * released right after; the address stays reserved until then). Default false: the issue's order.
+   */
+  deferRelease?: boolean;
   /** nftables table (default "quantum"). */
   firewallTable?: string;
   /** Data dirs to reconcile besides those seen in requests (default: DEFAULT_DATA_DIR). */
@@ -38,6 +43,7 @@ export interface ServerStatus {
   waiting: number;
   queueLimit: number;
   fastDel: boolean;
+  deferRelease: boolean;
   dataDirs: string[];
   eventLoopDelayMs: ReturnType<DaemonMetrics["eventLoopDelay"]>;
   memory: { rssBytes: number; heapUsedBytes: number };
@@ -61,9 +67,10 @@ export class CniServer {
     this.#opts = opts;
     this.#log = opts.logger;
     this.metrics = opts.metrics ?? new DaemonMetrics();
-    const workers = opts.workers ?? 3;
+    const workers = opts.workers ?? 2;
     this.#pool = new WorkerPool(workers, {
       fastDel: opts.fastDel ?? true,
+      deferRelease: opts.deferRelease ?? false,
       baseEnv: { ...process.env },
       ...(opts.firewallTable ? { firewallTable: opts.firewallTable } : {}),
     });
@@ -199,6 +206,7 @@ export class CniServer {
       waiting: s.waiting,
       queueLimit: this.#opts.queueLimit ?? 256,
       fastDel: this.#opts.fastDel ?? true,
+      deferRelease: this.#opts.deferRelease ?? false,
       dataDirs: [...this.#dataDirs],
       eventLoopDelayMs: this.metrics.eventLoopDelay(),
       memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },

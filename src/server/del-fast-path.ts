@@ -27,12 +27,17 @@ export function fastDelApplies(config: PluginConfig, env: CniEnv): boolean {
 }
 
 /**
- * Releases everything but the link and records the link for deletion. Returns the link deletion to
- * run after answering, or undefined when there was no attachment (the caller then runs the normal,
- * idempotent DEL).
+ * Releases everything but the link (with deferRelease: nothing but the attachment record) and
+ * records the link for deletion. Returns the work to run after answering, or undefined when there
+ * was no attachment (the caller then runs the normal, idempotent DEL).
  * @throws CniError when the firewall or the store refused; the link deletion still runs first.
  */
-export function fastDel(deps: FastDelDeps, config: PluginConfig, env: CniEnv): (() => void) | undefined {
+export function fastDel(
+  deps: FastDelDeps,
+  config: PluginConfig,
+  env: CniEnv,
+  deferRelease = false,
+): (() => void) | undefined {
   const spec = specFromConfig(config);
   const containerId = env.containerId!;
   const ifname = env.ifname!;
@@ -41,15 +46,22 @@ export function fastDel(deps: FastDelDeps, config: PluginConfig, env: CniEnv): (
   if (!record) return undefined;
   driverFor(spec.driver); // an unknown driver fails here, before anything is released
   const failures: string[] = [];
-  try {
-    deps.firewall.removeContainers(spec.id, [{ containerId, ifname, ips: record.ips.map(stripPrefix) }]);
-  } catch (err) {
-    failures.push(`remove firewall elements: ${(err as Error).message}`);
-  }
+  const removeElements = () => {
+    try {
+      deps.firewall.removeContainers(spec.id, [{ containerId, ifname, ips: record.ips.map(stripPrefix) }]);
+    } catch (err) {
+      failures.push(`remove firewall elements: ${(err as Error).message}`);
+    }
+  };
+  const release = () => deps.store.releaseById(spec.name, containerId, ifname);
+  // Issue order: firewall and reservation released before the answer. With deferRelease both wait
+  // until after it (the address stays reserved until its elements are gone, so it cannot be reused
+  // early); a crash in between leaves a reservation without attachment, which reconcile releases.
+  if (!deferRelease) removeElements();
   let pending: PendingLinkDeletion | undefined;
   try {
     pending = deps.store.transaction(() => {
-      deps.store.releaseById(spec.name, containerId, ifname);
+      if (!deferRelease) release();
       deps.store.deleteAttachment(spec.name, containerId, ifname);
       return deps.store.addPendingLinkDeletion({
         netns: env.netns!,
@@ -69,18 +81,29 @@ export function fastDel(deps: FastDelDeps, config: PluginConfig, env: CniEnv): (
       netnsPath: env.netns!,
       ...(record.hostIfname ? { hostIfname: record.hostIfname } : {}),
     });
-    if (pending) deps.store.removePendingLinkDeletion(pending.id);
   };
   if (failures.length > 0) {
     // Nothing was answered yet: finish synchronously so the error reflects the whole DEL.
     try {
       deleteLink();
+      if (deferRelease) {
+        removeElements();
+        deps.store.transaction(release);
+      }
     } catch (err) {
       failures.push(`remove the container's link: ${(err as Error).message}`);
     }
     throw toCniError(new Error(failures.join("; ")), context);
   }
-  return deleteLink;
+  return () => {
+    deleteLink();
+    if (deferRelease) {
+      removeElements();
+      if (failures.length > 0) throw new Error(failures.join("; "));
+      deps.store.transaction(release);
+    }
+    if (pending) deps.store.removePendingLinkDeletion(pending.id);
+  };
 }
 
 /**

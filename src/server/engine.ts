@@ -21,6 +21,8 @@ export interface EngineOptions {
   firewallTable?: string;
   /** Answer DEL before deleting the link (default true). */
   fastDel?: boolean;
+  /** With fastDel: also release the firewall elements and addresses after answering (default false). */
+  deferRelease?: boolean;
   /** The daemon's environment, under the request's CNI_* variables (delegated plugins inherit both). */
   baseEnv?: Record<string, string | undefined>;
 }
@@ -93,7 +95,7 @@ export class Engine {
         const dataDir = dataDirOf(req);
         if (this.#opts.fastDel !== false && fastDelApplies(req.config, req.env)) {
           const deps = { store: this.#store(dataDir), firewall: this.#firewall, hostRtnl: this.#hostRtnl };
-          const after = fastDel(deps, req.config, req.env);
+          const after = fastDel(deps, req.config, req.env, this.#opts.deferRelease === true);
           if (after) {
             out.after = after;
             return;

@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const quantumdJs = fileURLToPath(new URL("../../src/cli/quantumd.js", import.meta.url));
+/** bin/quantumd as shipped (it execs node, so the pid we get is the daemon's). */
+export const quantumdBin = fileURLToPath(new URL("../../../bin/quantumd", import.meta.url));
 
 export interface DaemonOptions {
   dataDirs?: string[];
@@ -56,8 +57,7 @@ export class TestDaemon {
     const o = this.opts;
     const args = [
       `--net=/run/netns/${this.hostNetns}`,
-      process.execPath,
-      quantumdJs,
+      quantumdBin,
       "--socket",
       this.socket,
       "--reconcile-grace-ms",
@@ -75,7 +75,7 @@ export class TestDaemon {
     ];
     const env = { ...process.env };
     delete env["NODE_EXTRA_CA_CERTS"];
-    // nsenter without --fork execs node: the child's pid is the daemon's.
+    // nsenter without --fork execs bin/quantumd, which execs node: the child's pid is the daemon's.
     const child = spawn("nsenter", args, { env, stdio: ["ignore", "ignore", "pipe"] });
     this.#child = child;
     child.stderr!.on("data", (b: Buffer) => {
