@@ -154,7 +154,7 @@ describe("the reference bridge plugin's sample configs with type quantum (ADD/CH
     try {
       for (const ns of made.splice(0).reverse()) deleteTestNetns(ns);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      if (dir) rmSync(dir, { recursive: true, force: true });
     }
   });
 

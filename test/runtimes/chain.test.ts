@@ -105,7 +105,7 @@ describe("chaining: quantum → portmap → tuning → bandwidth (reference plug
       await server?.stop();
     } finally {
       for (const ns of made.splice(0).reverse()) deleteTestNetns(ns);
-      rmSync(dir, { recursive: true, force: true });
+      if (dir) rmSync(dir, { recursive: true, force: true });
     }
   });
 
