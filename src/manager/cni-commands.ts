@@ -11,8 +11,8 @@ import {
 } from "../cni/index.js";
 import { AttachmentService } from "../network/attachments.js";
 import { DEFAULT_TABLE, Firewall, storeMarkers } from "../network/firewall/index.js";
+import { openStore, type Store } from "../network/store.js";
 import type { AssignedIp, AttachResult, NetworkSpec, RouteSpec } from "../network/types.js";
-import { SqliteStore } from "../store/index.js";
 import { toCniError } from "./errors.js";
 import { DEFAULT_DATA_DIR, specFromConfig } from "./network-spec.js";
 import { execPlugin, findPlugin } from "./plugin-exec.js";
@@ -42,7 +42,7 @@ export interface CniCommandsOptions {
  */
 export class CniCommands {
   readonly #services = new Map<string, AttachmentService>();
-  readonly #stores: SqliteStore[] = [];
+  readonly #stores: Store[] = [];
   readonly #options: CniCommandsOptions;
 
   constructor(options: CniCommandsOptions = {}) {
@@ -60,7 +60,7 @@ export class CniCommands {
     const dir = config.dataDir ?? this.#options.defaultDataDir ?? DEFAULT_DATA_DIR;
     let svc = this.#services.get(dir);
     if (!svc) {
-      const store = SqliteStore.open(dir);
+      const store = openStore(dir);
       this.#stores.push(store);
       const table = this.#options.firewallTable ?? DEFAULT_TABLE;
       svc = new AttachmentService(store, new Firewall({ table, markers: storeMarkers(store, table) }));

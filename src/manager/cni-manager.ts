@@ -13,8 +13,8 @@ import {
   type Result,
   versionInfo,
 } from "../cni/index.js";
+import { openStore, type Store } from "../network/store.js";
 import { type Network, VirtualNetworkManager } from "../network/virtual-network-manager.js";
-import { SqliteStore } from "../store/index.js";
 import { CniCommands, type CniRequest } from "./cni-commands.js";
 import { CniConfig } from "./cni-config.js";
 import {
@@ -52,7 +52,7 @@ export interface InstalledConfig {
 
 export class CniManager {
   readonly config: CniConfig;
-  #store: SqliteStore | undefined;
+  #store: Store | undefined;
   #networks: VirtualNetworkManager | undefined;
   #commands: CniCommands | undefined;
 
@@ -203,8 +203,8 @@ export class CniManager {
     }
   }
 
-  #openStore(): SqliteStore {
-    this.#store ??= SqliteStore.open(this.config.dataDir);
+  #openStore(): Store {
+    this.#store ??= openStore(this.config.dataDir);
     return this.#store;
   }
 }

@@ -5,10 +5,8 @@ import {
   CODE_INVALID_NETWORK_CONFIG,
   CODE_UNSUPPORTED_FIELD,
 } from "../cni/index.js";
-import { IpamError } from "../ipam/index.js";
-import { KernelError, NetnsNotFoundError, NotANetnsError } from "../kernel/index.js";
 import { UnsupportedDriverError } from "../network/drivers.js";
-import { InterfaceExistsError } from "../network/errors.js";
+import { InterfaceExistsError, IpamError, KernelError, NetnsNotFoundError, NotANetnsError } from "../network/errors.js";
 import { DelegateError } from "./plugin-exec.js";
 
 /** Plugin-specific codes (100+ is ours by the spec). */

@@ -8,3 +8,8 @@ export class InterfaceExistsError extends Error {
     this.name = "InterfaceExistsError";
   }
 }
+
+// The errors the network layer's operations let through from below, re-exported so the layers
+// above (manager/) can map them to CNI codes without reaching past network/.
+export { IpamError, type IpamErrorKind } from "../ipam/index.js";
+export { KernelError, LinkNotFoundError, NetnsNotFoundError, NotANetnsError } from "../kernel/index.js";
