@@ -12,7 +12,9 @@ host="qdemo-$id-host"
 c1="qdemo-$id-c1"
 c2="qdemo-$id-c2"
 data=$(mktemp -d /tmp/quantum-demo.XXXXXX)
+daemon_pid=""
 cleanup() {
+  [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
   for ns in "$c1" "$c2" "$host"; do ip netns del "$ns" 2>/dev/null || true; done
   rm -rf "$data"
 }
@@ -40,7 +42,9 @@ JSON
 )
 echo "$conf"
 
-# A runtime execs the plugin in the host netns with CNI_* set and the config on stdin.
+# A runtime execs the plugin in the host netns with CNI_* set and the config on stdin. bin/quantum is
+# a small C shim: it forwards to quantumd when its socket answers, else runs the plugin in-process.
+export QUANTUM_SOCKET="$data/quantum.sock"
 cni() {
   local cmd=$1 ctr=$2 ns=$3
   nsenter --net="/run/netns/$host" env CNI_COMMAND="$cmd" CNI_CONTAINERID="$ctr" CNI_NETNS="/run/netns/$ns" \
@@ -51,9 +55,13 @@ step "VERSION"
 CNI_COMMAND=VERSION ./bin/quantum <<<'{"cniVersion":"1.0.0"}'
 echo
 
-step "ADD $c1"
+step "ADD $c1 (no daemon running: the shim runs the plugin in-process)"
 cni ADD demo-c1 "$c1" | tee "$data/c1.json"
-step "ADD $c2"
+
+step "start quantumd in the host netns (private socket), ADD $c2 through shim -> daemon"
+nsenter --net="/run/netns/$host" ./bin/quantumd --socket "$QUANTUM_SOCKET" --data-dir "$data" --log-level warn &
+daemon_pid=$!
+for _ in $(seq 100); do [ -S "$QUANTUM_SOCKET" ] && break; sleep 0.1; done
 cni ADD demo-c2 "$c2" | tee "$data/c2.json"
 
 ip1=$(ip -n "$c1" -j addr show eth0 | node -e 'const a=JSON.parse(require("fs").readFileSync(0));console.log(a[0].addr_info.find(x=>x.family==="inet").local)')
@@ -77,6 +85,9 @@ cni CHECK demo-c1 "$c1" && echo "CHECK ok"
 step "DEL both"
 cni DEL demo-c1 "$c1" && echo "DEL demo-c1 ok"
 cni DEL demo-c2 "$c2" && echo "DEL demo-c2 ok"
+kill "$daemon_pid" && wait "$daemon_pid" 2>/dev/null
+daemon_pid=""
+echo "quantumd stopped"
 echo "links left in $c1: $(ip -n "$c1" -br link | grep -vc '^lo ' || true) (only lo remains)"
 
 step "cleaning up: namespaces removed"
