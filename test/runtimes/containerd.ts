@@ -43,6 +43,7 @@ mask() {
   t=$1; src=$2; a=$t
   while [ ! -d "$a" ]; do a=$(dirname "$a"); done
   if [ "$a" != "$t" ]; then
+    if [ "$a" = / ]; then echo "mounts.sh: no parent of $t exists but /; refusing to overlay /" >&2; exit 1; fi
     n=$(echo "$a" | tr / _)
     mkdir -p "$R/ov/$n/upper" "$R/ov/$n/work"
     mount -t overlay overlay -o "lowerdir=$a,upperdir=$R/ov/$n/upper,workdir=$R/ov/$n/work" "$a"
