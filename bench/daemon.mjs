@@ -8,7 +8,7 @@ import { join } from "node:path";
 
 function http(socketPath, method, path) {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath, method, path, timeout: 120_000 }, (res) => {
+    const req = request({ socketPath, method, path, timeout: 120_000, agent: false }, (res) => {
       let body = "";
       res.on("data", (c) => (body += c));
       res.on("end", () => resolve({ status: res.statusCode, body }));

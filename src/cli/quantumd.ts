@@ -5,7 +5,6 @@ import { parseArgs } from "node:util";
 import { CniServer } from "../server/cni-server.js";
 import { HttpApi } from "../server/http-api.js";
 import { createLogger } from "../server/logger.js";
-import { serveMetrics } from "../server/metrics.js";
 import { ensurePeerCredAddon } from "../server/peer-cred.js";
 
 const USAGE = `usage: quantumd [options]
@@ -15,7 +14,7 @@ const USAGE = `usage: quantumd [options]
   --queue-limit N          operations that may wait before new ones get code 11 (default 256)
   --max-body BYTES         largest request body (default 16777216)
   --data-dir DIR           data dir to reconcile at start (repeatable; default /var/lib/quantum)
-  --reconcile-grace-ms MS  age half-made state must reach before reconcile removes it (default 2000)
+  --reconcile-grace-ms MS  age half-made state must reach before reconcile removes it (default 5000)
   --no-reconcile           skip the reconcile at start
   --sync-del               answer DEL only after the link is deleted (no fast path)
   --defer-release          fast-path DEL answers before releasing firewall elements and addresses too
@@ -62,7 +61,7 @@ async function main(): Promise<void> {
     queueLimit: intFlag(values["queue-limit"], "queue-limit", 256),
     fastDel: !values["sync-del"],
     deferRelease: values["defer-release"],
-    reconcileGraceMs: intFlag(values["reconcile-grace-ms"], "reconcile-grace-ms", 2000),
+    reconcileGraceMs: intFlag(values["reconcile-grace-ms"], "reconcile-grace-ms", 5000),
     ...(values["data-dir"] ? { dataDirs: values["data-dir"] } : {}),
     ...(values["firewall-table"] ? { firewallTable: values["firewall-table"] } : {}),
   });
@@ -75,7 +74,7 @@ async function main(): Promise<void> {
   await server.start({ reconcile: !values["no-reconcile"] });
   await api.listen();
   const metricsServer = values["metrics-addr"]
-    ? await serveMetrics(server.metrics, values["metrics-addr"], () => server.refreshGauges())
+    ? await server.metrics.servePrometheus(values["metrics-addr"], () => server.refreshGauges())
     : undefined;
   log.info(
     { socket: values.socket, metrics: values["metrics-addr"] ?? null, status: server.status() },

@@ -6,7 +6,7 @@ import { DEFAULT_DATA_DIR } from "../manager/network-spec.js";
 import type { Logger } from "./logger.js";
 import { DaemonMetrics } from "./metrics.js";
 import { type CniAnswer, type CniWireRequest, errorAnswer, summarizeConfig } from "./protocol.js";
-import type { ReconcileReport } from "./reconcile.js";
+import type { ReconcileReport } from "./reconcile-report.js";
 import { QueueFullError, Scheduler, SchedulerClosedError } from "./scheduler.js";
 import { WorkerPool } from "./worker-pool.js";
 
@@ -26,7 +26,11 @@ export interface CniServerOptions {
   firewallTable?: string;
   /** Data dirs to reconcile besides those seen in requests (default: DEFAULT_DATA_DIR). */
   dataDirs?: string[];
-  /** How long half-made state must persist before reconcile removes it (default 2000 ms). */
+  /**
+   * How long half-made state (a reservation without attachment, a bridge port nobody owns) must
+   * persist before reconcile removes it: a direct-mode ADD may be building it right now. Reconcile
+   * waits only when its first look found such state. Default 5000 ms.
+   */
   reconcileGraceMs?: number;
   logger: Logger;
   metrics?: DaemonMetrics;
@@ -120,14 +124,14 @@ export class CniServer {
     } catch (err) {
       if (err instanceof QueueFullError) {
         outcome = "queue-full";
-        this.metrics.rejected.inc({ reason: "queue-full" });
+        this.metrics.rejected("queue-full");
         answer = errorAnswer(
           new CniError(CODE_TRY_AGAIN_LATER, "quantumd is busy, try again later", err.message),
           summary.cniVersion,
         );
       } else if (err instanceof SchedulerClosedError) {
         outcome = "shutting-down";
-        this.metrics.rejected.inc({ reason: "shutting-down" });
+        this.metrics.rejected("shutting-down");
         answer = errorAnswer(
           new CniError(CODE_TRY_AGAIN_LATER, "quantumd is shutting down, try again later"),
           summary.cniVersion,
@@ -144,11 +148,9 @@ export class CniServer {
     if (dataDir && !this.#dataDirs.has(dataDir)) this.#dataDirs.add(dataDir);
     const code = answer.exit === 0 ? 0 : errorCode(answer.stdout);
     const seconds = (performance.now() - t0) / 1000;
-    this.metrics.requests.inc({ command, code: String(code) });
-    this.metrics.duration.observe({ command, code: String(code) }, seconds);
+    this.metrics.request(command, code, seconds);
     const stats = this.#scheduler.stats;
-    this.metrics.inFlight.set(stats.running);
-    this.metrics.waiting.set(stats.waiting);
+    this.metrics.queue(stats.running, stats.waiting);
     this.#log.info(
       {
         containerId,
@@ -183,13 +185,7 @@ export class CniServer {
 
   /** Refreshes the per-network gauges (called before a metrics scrape). */
   async refreshGauges(): Promise<void> {
-    const stats = await this.#pool.stats([...this.#dataDirs]).answer;
-    this.metrics.attachments.reset();
-    this.metrics.poolUsed.reset();
-    for (const [network, s] of Object.entries(stats)) {
-      this.metrics.attachments.set({ network }, s.attachments);
-      this.metrics.poolUsed.set({ network }, s.reserved);
-    }
+    this.metrics.networks(await this.#pool.stats([...this.#dataDirs]).answer);
   }
 
   status(): ServerStatus {

@@ -13,7 +13,8 @@ import type { PluginHandlers, PluginRequest } from "../plugin/handlers.js";
 import { SqliteStore } from "../store/index.js";
 import { fastDel, fastDelApplies } from "./del-fast-path.js";
 import type { CniAnswer } from "./protocol.js";
-import { type NetworkNote, type ReconcileReport, reconcileStore } from "./reconcile.js";
+import { type NetworkNote, reconcileStore } from "./reconcile.js";
+import type { ReconcileReport } from "./reconcile-report.js";
 import type { NetworkStats } from "./worker-messages.js";
 
 export interface EngineOptions {
@@ -154,6 +155,7 @@ export class Engine {
         out[network] ??= { attachments: 0, reserved: 0 };
         return out[network];
       };
+      for (const n of store.listNetworks()) of(n.name);
       for (const a of store.listAttachments()) of(a.network).attachments++;
       for (const r of store.listReservations()) of(r.network).reserved++;
     }

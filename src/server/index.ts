@@ -1,7 +1,7 @@
 export { CniServer, type CniServerOptions, type ServerStatus } from "./cni-server.js";
 export { DEFAULT_MAX_BODY, HttpApi, type HttpApiOptions } from "./http-api.js";
 export { createLogger, silentLogger } from "./logger.js";
-export { DaemonMetrics, serveMetrics } from "./metrics.js";
+export { DaemonMetrics, type EventLoopDelay } from "./metrics.js";
 export {
   type CniAnswer,
   type CniWireRequest,
@@ -10,5 +10,5 @@ export {
   parseWireRequest,
   SCHEMA_VERSION,
 } from "./protocol.js";
-export type { ReconcileReport } from "./reconcile.js";
+export type { ReconcileReport } from "./reconcile-report.js";
 export { QueueFullError, Scheduler, SchedulerClosedError, type SchedulerOptions } from "./scheduler.js";

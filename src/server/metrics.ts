@@ -1,11 +1,10 @@
-// Prometheus metrics (prom-client, one private registry) and the event-loop delay monitor. The
-// metrics endpoint is off unless --metrics-addr is given; the event-loop figures are also in
-// GET /v1/status, so tests and benchmarks can read them without it.
-import { createServer, type Server } from "node:http";
+// The daemon's measurements: the event-loop delay (always on; also in GET /v1/status) and, when
+// --metrics-addr is given, Prometheus metrics (prometheus.ts, loaded on demand).
+import type { Server } from "node:http";
 import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { ReconcileReport, RepairKind } from "./reconcile.js";
-import { REPAIR_KINDS } from "./reconcile.js";
+import type { PromMetrics } from "./prometheus.js";
+import { REPAIR_KINDS, type ReconcileReport } from "./reconcile-report.js";
+import type { NetworkStats } from "./worker-messages.js";
 
 export interface EventLoopDelay {
   /** Milliseconds. */
@@ -27,77 +26,56 @@ function delayMs(ns: number): number {
 }
 
 export class DaemonMetrics {
-  readonly registry = new Registry();
-  readonly requests: Counter<"command" | "code">;
-  readonly duration: Histogram<"command" | "code">;
-  readonly rejected: Counter<"reason">;
-  readonly attachments: Gauge<"network">;
-  readonly poolUsed: Gauge<"network">;
-  readonly repairs: Counter<"kind">;
-  readonly inFlight: Gauge;
-  readonly waiting: Gauge;
   readonly #loop: IntervalHistogram;
+  #prom: PromMetrics | undefined;
 
   constructor() {
-    const registers = [this.registry];
-    this.requests = new Counter({
-      name: "quantum_cni_requests_total",
-      help: "CNI requests answered, by command and CNI result code (0 = success)",
-      labelNames: ["command", "code"],
-      registers,
-    });
-    this.duration = new Histogram({
-      name: "quantum_cni_request_duration_seconds",
-      help: "Time from request to answer, by command and result code",
-      labelNames: ["command", "code"],
-      buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
-    });
-    this.rejected = new Counter({
-      name: "quantum_cni_rejected_total",
-      help: "Requests answered with code 11 without running: queue full, shutting down",
-      labelNames: ["reason"],
-      registers,
-    });
-    this.attachments = new Gauge({
-      name: "quantum_attachments",
-      help: "Attachments recorded per network (updated after each request)",
-      labelNames: ["network"],
-      registers,
-    });
-    this.poolUsed = new Gauge({
-      name: "quantum_ip_pool_used",
-      help: "Addresses reserved per network",
-      labelNames: ["network"],
-      registers,
-    });
-    this.repairs = new Counter({
-      name: "quantum_reconcile_repairs_total",
-      help: "Repairs made by reconcile, by kind",
-      labelNames: ["kind"],
-      registers,
-    });
-    this.inFlight = new Gauge({ name: "quantum_cni_in_flight", help: "Operations running", registers });
-    this.waiting = new Gauge({ name: "quantum_cni_waiting", help: "Operations waiting for a slot", registers });
     this.#loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
     this.#loop.enable();
-    const loop = this.#loop;
-    new Gauge({
-      name: "quantum_event_loop_delay_p99_seconds",
-      help: "99th percentile of the daemon's event-loop delay since start or the last reset",
-      registers,
-      collect() {
-        this.set(delayMs(loop.percentile(99)) / 1000);
-      },
-    });
-    new Gauge({
-      name: "quantum_event_loop_delay_max_seconds",
-      help: "Largest event-loop delay since start or the last reset",
-      registers,
-      collect() {
-        this.set(delayMs(loop.max) / 1000);
-      },
-    });
+  }
+
+  /** Loads prom-client and serves GET /metrics on addr ("host:port"). */
+  async servePrometheus(addr: string, refresh?: () => Promise<void>): Promise<Server> {
+    const { PromMetrics } = await import("./prometheus.js");
+    this.#prom ??= new PromMetrics(() => this.eventLoopDelay());
+    return this.#prom.serve(addr, refresh);
+  }
+
+  get prometheusEnabled(): boolean {
+    return this.#prom !== undefined;
+  }
+
+  request(command: string, code: number, seconds: number): void {
+    if (!this.#prom) return;
+    const labels = { command, code: String(code) };
+    this.#prom.requests.inc(labels);
+    this.#prom.duration.observe(labels, seconds);
+  }
+
+  rejected(reason: "queue-full" | "shutting-down"): void {
+    this.#prom?.rejected.inc({ reason });
+  }
+
+  queue(running: number, waiting: number): void {
+    this.#prom?.inFlight.set(running);
+    this.#prom?.waiting.set(waiting);
+  }
+
+  networks(stats: NetworkStats): void {
+    if (!this.#prom) return;
+    this.#prom.attachments.reset();
+    this.#prom.poolUsed.reset();
+    for (const [network, s] of Object.entries(stats)) {
+      this.#prom.attachments.set({ network }, s.attachments);
+      this.#prom.poolUsed.set({ network }, s.reserved);
+    }
+  }
+
+  countRepairs(reports: readonly ReconcileReport[]): void {
+    if (!this.#prom) return;
+    for (const r of reports) {
+      for (const kind of REPAIR_KINDS) if (r[kind] > 0) this.#prom.repairs.inc({ kind }, r[kind]);
+    }
   }
 
   eventLoopDelay(): EventLoopDelay {
@@ -115,40 +93,7 @@ export class DaemonMetrics {
     this.#loop.reset();
   }
 
-  countRepairs(reports: readonly ReconcileReport[]): void {
-    for (const r of reports) {
-      for (const kind of REPAIR_KINDS) {
-        const n = r[kind as RepairKind];
-        if (n > 0) this.repairs.inc({ kind }, n);
-      }
-    }
-  }
-
   stop(): void {
     this.#loop.disable();
   }
-}
-
-/** Serves GET /metrics on host:port (TCP); refresh runs before each scrape (per-network gauges). */
-export function serveMetrics(metrics: DaemonMetrics, addr: string, refresh?: () => Promise<void>): Promise<Server> {
-  const m = /^(.*):(\d+)$/.exec(addr);
-  if (!m) throw new RangeError(`--metrics-addr must be host:port, got "${addr}"`);
-  const host = m[1]!.replace(/^\[(.*)\]$/, "$1") || "127.0.0.1";
-  const port = Number(m[2]);
-  const server = createServer((req, res) => {
-    if (req.method !== "GET" || req.url !== "/metrics") {
-      res.writeHead(404).end();
-      return;
-    }
-    (refresh ? refresh().catch(() => undefined) : Promise.resolve())
-      .then(() => metrics.registry.metrics())
-      .then(
-        (text) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(text),
-        (err: Error) => res.writeHead(500).end(err.message),
-      );
-  });
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => resolve(server));
-  });
 }

@@ -13,6 +13,7 @@ import { networkId } from "../manager/network-spec.js";
 import type { Firewall } from "../network/firewall/index.js";
 import type { Attachment, Store } from "../store/index.js";
 import { finishPendingDeletion } from "./del-fast-path.js";
+import type { ReconcileReport } from "./reconcile-report.js";
 
 export interface ReconcileDeps {
   store: Store;
@@ -22,32 +23,6 @@ export interface ReconcileDeps {
   sleep: (ms: number) => void;
   graceMs: number;
 }
-
-/** What one pass found and did, per kind; `items` names each repair. */
-export interface ReconcileReport {
-  dataDir: string;
-  pendingDeletions: number;
-  staleAttachments: number;
-  orphanReservations: number;
-  orphanLinks: number;
-  orphanElements: number;
-  items: string[];
-  errors: string[];
-}
-
-export type RepairKind =
-  | "pendingDeletions"
-  | "staleAttachments"
-  | "orphanReservations"
-  | "orphanLinks"
-  | "orphanElements";
-export const REPAIR_KINDS: readonly RepairKind[] = [
-  "pendingDeletions",
-  "staleAttachments",
-  "orphanReservations",
-  "orphanLinks",
-  "orphanElements",
-];
 
 /** What the daemon records about a network it served, so reconcile knows its bridge. */
 export interface NetworkNote {

@@ -4,7 +4,7 @@
 import { Worker } from "node:worker_threads";
 import type { EngineOptions } from "./engine.js";
 import type { CniAnswer } from "./protocol.js";
-import type { ReconcileReport } from "./reconcile.js";
+import type { ReconcileReport } from "./reconcile-report.js";
 import type { FromWorker, NetworkStats, ToWorker } from "./worker-messages.js";
 
 export interface CniJobAnswer {

@@ -98,7 +98,7 @@ export class TestDaemon {
 
   http(method: string, path: string, body?: string | Buffer): Promise<HttpReply> {
     return new Promise((resolve, reject) => {
-      const req = request({ socketPath: this.socket, method, path, timeout: 60_000 }, (res) => {
+      const req = request({ socketPath: this.socket, method, path, timeout: 60_000, agent: false }, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () =>
@@ -106,7 +106,10 @@ export class TestDaemon {
         );
         res.on("error", reject);
       });
-      req.on("error", reject);
+      req.on("error", (err: Error) => {
+        const tail = this.log.split("\n").slice(-5).join("\n");
+        reject(new Error(`${method} ${path}: ${err.message}; daemon log tail:\n${tail}`, { cause: err }));
+      });
       req.end(body);
     });
   }

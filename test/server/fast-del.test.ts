@@ -5,8 +5,11 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { SqliteStore } from "../../src/store/index.js";
 import { Lab, resultIp } from "../dataplane/fixture.js";
-import { ipIn } from "../helpers/netns.js";
+import { ipIn, nsExec } from "../helpers/netns.js";
 import { TestDaemon } from "./daemon.js";
+
+/** Inside the lab's private host netns, so any free port will do. */
+const METRICS_PORT = 9464;
 
 function pending(lab: Lab): number {
   const s = SqliteStore.open(lab.dataDir);
@@ -25,7 +28,7 @@ for (const deferRelease of [false, true]) {
       lab = new Lab();
       daemon = new TestDaemon(lab.host.name, {
         dataDirs: [lab.dataDir],
-        extraArgs: deferRelease ? ["--defer-release"] : [],
+        extraArgs: deferRelease ? ["--defer-release"] : ["--metrics-addr", `127.0.0.1:${METRICS_PORT}`],
       });
       await daemon.start();
     });
@@ -98,5 +101,17 @@ for (const deferRelease of [false, true]) {
       });
       assert.equal(again.code, 0, again.stdout);
     });
+
+    if (!deferRelease) {
+      it("serves Prometheus metrics on --metrics-addr (inside the lab's netns)", () => {
+        const text = nsExec(lab.host.name, "curl", ["-sf", `http://127.0.0.1:${METRICS_PORT}/metrics`]);
+        assert.match(text, /quantum_cni_requests_total\{command="ADD",code="0"\} 10/);
+        assert.match(text, /quantum_cni_request_duration_seconds_bucket\{le="0\.1",command="DEL",code="0"\}/);
+        assert.match(text, /quantum_attachments\{network="dp-net"\} 0/);
+        assert.match(text, /quantum_ip_pool_used\{network="dp-net"\} 0/);
+        assert.match(text, /quantum_event_loop_delay_p99_seconds /);
+        assert.match(text, /quantum_reconcile_repairs_total/);
+      });
+    }
   });
 }
