@@ -230,3 +230,27 @@ describe("parsePluginConfig: each message names the field and the value (code 7)
     test(what, () => rejects({ ...BASE, ...extra }, 7, msg));
   }
 });
+
+describe("parsePluginConfig: reference bridge features quantum does not implement (code 2)", () => {
+  for (const [key, value] of [
+    ["vlan", 2],
+    ["vlanTrunk", [{ id: 101 }]],
+    ["macspoofchk", true],
+    ["disableContainerInterface", true],
+    ["enabledad", "true"],
+    ["portIsolation", true],
+  ] as const) {
+    test(`${key}: ${JSON.stringify(value)} is refused, naming the key and the value`, () => {
+      rejects(
+        { ...BASE, [key]: value },
+        2,
+        new RegExp(`"${key}": ${JSON.stringify(value).replace(/[[\]{}]/g, "\\$&")}`),
+      );
+    });
+  }
+
+  test("their default values are accepted", () => {
+    const c = parsePluginConfig({ ...BASE, vlan: 0, vlanTrunk: [], macspoofchk: false, enabledad: false });
+    assert.equal(c.name, "tnet");
+  });
+});

@@ -3,7 +3,7 @@
 // field and the value). Unknown keys pass through; the raw object is kept next to the typed one.
 import { pluginConfigSchema } from "./config-schema.js";
 import { containerIdProblem } from "./env.js";
-import { CniError, CODE_DECODING_FAILURE, CODE_INVALID_NETWORK_CONFIG } from "./errors.js";
+import { CniError, CODE_DECODING_FAILURE, CODE_INVALID_NETWORK_CONFIG, CODE_UNSUPPORTED_FIELD } from "./errors.js";
 import { parseResult, type Result, toCanonicalResult } from "./result.js";
 import type { Attachment, Dns, Route } from "./types.js";
 import { type CniVersion, DEFAULT_VERSION, requireSupportedVersion } from "./version.js";
@@ -162,6 +162,7 @@ export function parsePluginConfig(input: string | Buffer | Record<string, unknow
     throw new CniError(CODE_INVALID_NETWORK_CONFIG, describeZodError(parsed.error, raw, "config field"));
   }
   const c = parsed.data;
+  refuseUnimplemented(raw);
   const out: PluginConfig = {
     cniVersion,
     name: raw["name"] as string,
@@ -203,4 +204,31 @@ export function parsePluginConfig(input: string | Buffer | Record<string, unknow
     out.prevResult = toCanonicalResult(prev);
   }
   return out;
+}
+
+/**
+ * Reference bridge keys whose feature quantum does not implement. Accepting them silently would
+ * wire something else than asked (an untagged port for `vlan: 2`), so a non-default value is
+ * refused with code 2, naming the key and the value.
+ */
+const UNIMPLEMENTED: Record<string, (v: unknown) => boolean> = {
+  vlan: (v) => v !== 0 && v !== undefined && v !== null,
+  vlanTrunk: (v) => Array.isArray(v) && v.length > 0,
+  preserveDefaultVlan: (v) => v === true || v === "true",
+  macspoofchk: (v) => v === true || v === "true",
+  disableContainerInterface: (v) => v === true || v === "true",
+  enabledad: (v) => v === true || v === "true",
+  portIsolation: (v) => v === true || v === "true",
+};
+
+function refuseUnimplemented(raw: Record<string, unknown>): void {
+  for (const [key, isSet] of Object.entries(UNIMPLEMENTED)) {
+    if (isSet(raw[key])) {
+      throw new CniError(
+        CODE_UNSUPPORTED_FIELD,
+        `unsupported config field "${key}": ${showValue(raw[key])} (quantum does not implement it)`,
+        key === "portIsolation" ? 'use "isolation": "strict" for bridge port isolation' : undefined,
+      );
+    }
+  }
 }

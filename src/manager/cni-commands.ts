@@ -86,6 +86,8 @@ export class CniCommands {
         requestedIps: requestedIps(config, env),
         ...macOf(config, env),
         ...(delegated ? { delegatedIps: ipsFromIpam(delegated, spec) } : {}),
+        // `"ipam": {}`: the reference bridge's layer-2-only mode, no addresses at all.
+        ...(config.ipam && !ipam ? { delegatedIps: [] } : {}),
       });
       return buildResult(attached, config.dns ?? delegated?.dns);
     } catch (err) {

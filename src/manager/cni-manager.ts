@@ -95,7 +95,8 @@ export class CniManager {
   }
 
   /**
-   * The conflist of a network: cniVersion 1.1.0 (+ older cniVersions), our plugin with the
+   * The conflist of a network: cniVersion 1.0.0 (what libcni < 1.2 uses as is) with cniVersions
+   * offering 1.1.0 and the older ones, our plugin with the
    * network's settings, this manager's dataDir/socketPath when not the defaults, and optional
    * chained portmap/tuning/bandwidth entries.
    */

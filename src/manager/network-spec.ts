@@ -14,11 +14,12 @@ export { defaultBridgeName, networkId };
  * Translates a validated plugin config into the network model. Two dialects:
  * - native (no `ipam` section): built-in IPAM on `subnet`/`subnets`, the gateway on the bridge,
  *   a default route via it;
- * - drop-in for the reference bridge plugin (`ipam` present): addresses come from the IPAM plugin,
- *   `isGateway`/`isDefaultGateway` mean what they mean there, bridge defaults to "cni0".
+ * - drop-in for the reference bridge plugin (`ipam` present): addresses come from the IPAM plugin
+ *   (`"ipam": {}` = layer 2 only, no addresses), `isGateway`/`isDefaultGateway` mean what they
+ *   mean there, bridge defaults to "cni0".
  */
 export function specFromConfig(config: PluginConfig): NetworkSpec {
-  const delegated = config.ipam?.type !== undefined && config.ipam.type !== "";
+  const delegated = config.ipam !== undefined;
   const subnets: SubnetSpec[] = delegated
     ? []
     : config.subnets.map((subnet) => {

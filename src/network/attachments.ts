@@ -63,8 +63,9 @@ export class AttachmentService {
       step = "allocate addresses";
       const ips = this.#reserve(spec, req, undo);
       step = "program the firewall for the network";
-      const fwNet = firewallNetwork(spec, ips);
-      this.#firewall.ensureNetwork(fwNet);
+      // Layer 2 only (no addresses): nothing for the firewall to know about this container.
+      const fwNet = ips.length > 0 ? firewallNetwork(spec, ips) : undefined;
+      if (fwNet) this.#firewall.ensureNetwork(fwNet);
       step = "wire the container";
       const wired = driver.attach(this.#hostRtnl, ctr, spec, req, ips, undo);
       const routes = wired.routes;
@@ -75,15 +76,17 @@ export class AttachmentService {
         ips: plain(ips),
         ...hostIf(wired.hostIfname),
       };
-      try {
-        this.#firewall.addContainer(spec.id, element);
-      } catch (err) {
-        // The ruleset vanished although the store remembered it programmed: program it again.
-        if (!(err instanceof NftError && err.isNotFound)) throw err;
-        this.#firewall.ensureNetwork(fwNet);
-        this.#firewall.addContainer(spec.id, element);
+      if (fwNet) {
+        try {
+          this.#firewall.addContainer(spec.id, element);
+        } catch (err) {
+          // The ruleset vanished although the store remembered it programmed: program it again.
+          if (!(err instanceof NftError && err.isNotFound)) throw err;
+          this.#firewall.ensureNetwork(fwNet);
+          this.#firewall.addContainer(spec.id, element);
+        }
+        undo.push("remove firewall elements", () => this.#firewall.removeContainers(spec.id, [element]));
       }
-      undo.push("remove firewall elements", () => this.#firewall.removeContainers(spec.id, [element]));
       step = "record the attachment";
       const details: AttachmentDetails = {
         ips,

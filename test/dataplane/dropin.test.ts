@@ -231,6 +231,26 @@ describe("drop-in for the reference bridge plugin (ipam delegated)", { skip }, (
     });
   });
 
+  it('[1.0.0] "ipam": {} is layer 2 only: the container is on the bridge with no address', async () => {
+    await withLab(1, async (lab) => {
+      const ctr = lab.ctr[0]!;
+      const config = bridgeConfig(lab, "1.0.0", {});
+      const add = expectOk(await cni(lab, ctr, { command: "ADD", config }), "ADD");
+      const result = add.json!;
+      assert.equal(result["ips"], undefined, "no addresses in the result");
+      const ifaces = result["interfaces"] as ResultIface[];
+      assert.equal(ifaces[2]?.name, "eth0");
+      assert.deepEqual(addresses(ctr, "eth0"), [], "no global address on eth0");
+      assert.equal(
+        ipJson<{ master?: string }[]>(lab.host.name, ["link", "show", "dev", ifaces[1]!.name])[0]?.master,
+        lab.bridge,
+      );
+      expectNoOutput(await cni(lab, ctr, { command: "DEL", config: { ...config, prevResult: result } }), "DEL");
+      assert.ok(!linkNames(ctr).includes("eth0"), "eth0 gone");
+      assert.deepEqual(storeState(lab), { reservations: 0, attachments: [] });
+    });
+  });
+
   it("[1.0.0] a failure after IPAM succeeded releases the IPAM address (ifname already in the netns)", async () => {
     await withLab(1, async (lab) => {
       const ctr = lab.ctr[0]!;
