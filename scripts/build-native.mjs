@@ -16,6 +16,14 @@ function newer(src, dst) {
   return !existsSync(dst) || statSync(src).mtimeMs > statSync(dst).mtimeMs;
 }
 
+/**
+ * Libraries an addon links against, and the header that must exist to build it. Without the header
+ * the addon is skipped with a warning: its TypeScript side falls back (nftables: exec `nft`).
+ */
+const linkWith = {
+  "nftables.c": { libs: ["-lnftables"], header: "/usr/include/nftables/libnftables.h", dev: "libnftables-dev" },
+};
+
 /** N-API addons: native/<name>.c -> build/<name>.node */
 const addons = readdirSync(join(root, "native")).filter((f) => f.endsWith(".c") && f !== "shim.c");
 for (const file of addons) {
@@ -25,7 +33,13 @@ for (const file of addons) {
   if (!existsSync(join(nodeInclude, "node_api.h"))) {
     throw new Error(`cannot build ${file}: ${nodeInclude}/node_api.h is missing (set NODE_INCLUDE_DIR)`);
   }
-  execFileSync(cc, [...cflags, "-shared", "-fPIC", `-I${nodeInclude}`, "-o", dst, src], { stdio: "inherit" });
+  const link = linkWith[file];
+  if (link !== undefined && !existsSync(link.header)) {
+    console.warn(`skipping ${file}: ${link.header} is missing (apt-get install -y ${link.dev})`);
+    continue;
+  }
+  const libs = link?.libs ?? [];
+  execFileSync(cc, [...cflags, "-shared", "-fPIC", `-I${nodeInclude}`, "-o", dst, src, ...libs], { stdio: "inherit" });
   console.log(`built ${dst}`);
 }
 

@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 need=()
 command -v ip >/dev/null || need+=(iproute2)
 command -v nft >/dev/null || need+=(nftables)
+# libnftables's header, for build/nftables.node (nft in-process; without it the firewall execs nft).
+[ -f /usr/include/nftables/libnftables.h ] || need+=(libnftables-dev)
 command -v ping >/dev/null || need+=(iputils-ping)
 command -v nsenter >/dev/null || need+=(util-linux)
 command -v cc >/dev/null || need+=(gcc libc6-dev)
