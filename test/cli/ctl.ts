@@ -3,21 +3,17 @@
  * every directory pointed at the lab's temp dirs: nothing on this machine's /etc/cni, /opt/cni,
  * /var/lib/quantum or /run/quantum is ever read or written.
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Lab } from "../dataplane/fixture.js";
+import { type ProcessRun, runProcess } from "../helpers/process.js";
 
 export const quantumctlBin = fileURLToPath(new URL("../../../bin/quantumctl", import.meta.url));
 
-export interface CtlRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-  json: unknown;
-}
+/** stdout JSON may be any shape (lists, reports): callers cast it. */
+export type CtlRun = Omit<ProcessRun, "json"> & { json: unknown };
 
 /** A Lab plus temp config/plugin dirs and a socket path nobody listens on. */
 export class CtlLab extends Lab {
@@ -63,30 +59,7 @@ export class CtlLab extends Lab {
   /** Runs an executable inside the lab's host netns with the lab's QUANTUM_* environment. */
   inHost(cmd: string, args: string[], extraEnv: Record<string, string> = {}): Promise<CtlRun> {
     const env = { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", ...this.env, ...extraEnv };
-    return new Promise((resolve, reject) => {
-      const child = spawn("nsenter", [`--net=${this.host.path}`, cmd, ...args], {
-        env,
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (b: Buffer) => {
-        stdout += b.toString();
-      });
-      child.stderr.on("data", (b: Buffer) => {
-        stderr += b.toString();
-      });
-      child.on("error", reject);
-      child.on("close", (code) => {
-        let json: unknown;
-        try {
-          json = stdout.trim() ? JSON.parse(stdout) : undefined;
-        } catch {
-          json = undefined;
-        }
-        resolve({ code: code ?? -1, stdout, stderr, json });
-      });
-    });
+    return runProcess("nsenter", [`--net=${this.host.path}`, cmd, ...args], { env });
   }
 
   override cleanup(): void {

@@ -2,20 +2,14 @@
  * Drives a CNI plugin binary exactly as a runtime does: CNI_* environment, config on stdin,
  * run inside the given "host" netns (a private one made by the test), result or error on stdout.
  */
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { type ProcessRun, runProcess } from "./process.js";
 
 export const quantumBin = fileURLToPath(new URL("../../../bin/quantum", import.meta.url));
 export const binDir = fileURLToPath(new URL("../../../bin", import.meta.url));
 export const referenceDir = "/usr/lib/cni";
 
-export interface PluginRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-  /** stdout parsed, when it is JSON. */
-  json: Record<string, unknown> | undefined;
-}
+export type PluginRun = ProcessRun;
 
 export interface PluginCall {
   command: "ADD" | "DEL" | "CHECK" | "GC" | "STATUS" | "VERSION";
@@ -44,30 +38,8 @@ export function runPlugin(call: PluginCall): Promise<PluginRun> {
   };
   const bin = call.bin ?? quantumBin;
   const [cmd, argv] = call.hostNetns ? ["nsenter", [`--net=/run/netns/${call.hostNetns}`, bin]] : [bin, []];
-  const stdin = typeof call.config === "string" ? call.config : JSON.stringify(call.config);
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd as string, argv as string[], { env, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (b: Buffer) => {
-      stdout += b.toString();
-    });
-    child.stderr.on("data", (b: Buffer) => {
-      stderr += b.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      let json: Record<string, unknown> | undefined;
-      try {
-        json = stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : undefined;
-      } catch {
-        json = undefined;
-      }
-      resolve({ code: code ?? -1, stdout, stderr, json });
-    });
-    child.stdin.on("error", () => {});
-    child.stdin.end(stdin);
-  });
+  const input = typeof call.config === "string" ? call.config : JSON.stringify(call.config);
+  return runProcess(cmd as string, argv as string[], { env, input });
 }
 
 /** Fails with the plugin's own words when it did not succeed. */

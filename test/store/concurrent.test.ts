@@ -2,37 +2,19 @@
 // them so every container gets distinct addresses and nobody fails, including the first opens that
 // race to create the schema.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { SqliteStore } from "../../src/store/index.js";
+import { type ProcessRun, runProcess } from "../helpers/process.js";
 
 const WORKER = fileURLToPath(new URL("./fixtures/alloc_worker.js", import.meta.url));
 const N = 50;
 
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[]): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WORKER, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (b: Buffer) => {
-      stdout += b.toString();
-    });
-    child.stderr.on("data", (b: Buffer) => {
-      stderr += b.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function run(args: string[]): Promise<ProcessRun> {
+  return runProcess(process.execPath, [WORKER, ...args]);
 }
 
 interface WorkerResult {
