@@ -11,6 +11,7 @@ import {
 } from "../cni/index.js";
 import { AttachmentService } from "../network/attachments.js";
 import { DEFAULT_TABLE, Firewall, storeMarkers } from "../network/firewall/index.js";
+import type { ReconcileReport } from "../network/reconcile.js";
 import { openStore, type Store } from "../network/store.js";
 import type { AssignedIp, AttachResult, NetworkSpec, RouteSpec } from "../network/types.js";
 import { toCniError } from "./errors.js";
@@ -57,7 +58,10 @@ export class CniCommands {
   }
 
   #service(config: PluginConfig): AttachmentService {
-    const dir = config.dataDir ?? this.#options.defaultDataDir ?? DEFAULT_DATA_DIR;
+    return this.#serviceFor(config.dataDir ?? this.#options.defaultDataDir ?? DEFAULT_DATA_DIR);
+  }
+
+  #serviceFor(dir: string): AttachmentService {
     let svc = this.#services.get(dir);
     if (!svc) {
       const store = openStore(dir);
@@ -67,6 +71,39 @@ export class CniCommands {
       this.#services.set(dir, svc);
     }
     return svc;
+  }
+
+  /**
+   * The daemon's DEL fast path: everything but the link deletion now, which is returned to run
+   * after the answer. Undefined when it does not apply (delegated IPAM must see DEL in order; no
+   * netns; nothing attached): the caller then runs the normal DEL.
+   */
+  delFast(req: CniRequest, deferRelease: boolean): (() => void) | undefined {
+    const { config, env } = req;
+    if (ipamType(config) || !env.netns || !env.containerId || !env.ifname) return undefined;
+    const context = `DEL ${env.containerId}/${env.ifname} from network "${config.name}"`;
+    try {
+      const spec = specFromConfig(config);
+      const req2 = { containerId: env.containerId, ifname: env.ifname, netnsPath: env.netns };
+      return this.#service(config).detachFast(spec, req2, deferRelease);
+    } catch (err) {
+      throw toCniError(err, context);
+    }
+  }
+
+  /** Records the network of a served request in its store (reconcile finds its bridge by it). */
+  noteNetwork(config: PluginConfig): void {
+    this.#service(config).noteNetwork(specFromConfig(config));
+  }
+
+  /** One reconcile pass over a data dir (daemon start, POST /v1/reconcile). */
+  reconcile(dataDir: string, graceMs: number, sleep: (ms: number) => void): ReconcileReport {
+    return this.#serviceFor(dataDir).reconcile(dataDir, graceMs, sleep);
+  }
+
+  /** Attachments and reservations per network in a data dir (metrics). */
+  stats(dataDir: string): Record<string, { attachments: number; reserved: number }> {
+    return this.#serviceFor(dataDir).stats();
   }
 
   async add(req: CniRequest): Promise<Result> {

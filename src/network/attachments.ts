@@ -2,7 +2,12 @@ import { type AllocatedIp, Allocator, IpamError, networkOfCidr } from "../ipam/i
 import { NftError, nftAvailable, Rtnl } from "../kernel/index.js";
 import type { Attachment, Store } from "../store/index.js";
 import { driverFor } from "./drivers.js";
-import { InterfaceExistsError } from "./errors.js";
+import { AttachmentProblemsError, InterfaceExistsError } from "./errors.js";
+import { detachFast, finishPendingDeletion } from "./fast-detach.js";
+import { type NetworkNote, type ReconcileReport, reconcileStore } from "./reconcile.js";
+
+export { AttachmentProblemsError } from "./errors.js";
+
 import { Firewall } from "./firewall/index.js";
 import type { AssignedIp, AttachRequest, AttachResult, DetachRequest, NetworkSpec, RouteSpec } from "./types.js";
 import { StepError, UndoStack } from "./undo.js";
@@ -13,16 +18,6 @@ interface AttachmentDetails {
   routes: RouteSpec[];
   interfaces: AttachResult["interfaces"];
   delegated: boolean;
-}
-
-export class AttachmentProblemsError extends Error {
-  constructor(
-    readonly problems: string[],
-    what: string,
-  ) {
-    super(`${what}: ${problems.join("; ")}`);
-    this.name = "AttachmentProblemsError";
-  }
 }
 
 /**
@@ -59,6 +54,7 @@ export class AttachmentService {
     let ctr: Rtnl | undefined;
     try {
       this.#refuseDuplicate(spec, req);
+      this.#finishPendingDeletions(req.containerId, req.ifname);
       ctr = openContainerSide(req);
       step = "allocate addresses";
       const ips = this.#reserve(spec, req, undo);
@@ -254,6 +250,59 @@ export class AttachmentService {
       failures.push(`store: ${(err as Error).message}`);
     }
     return failures;
+  }
+
+  /**
+   * DEL fast path (daemon): releases the firewall elements and the reservation, records the link
+   * for deletion and returns the deletion to run after answering; undefined when nothing is attached.
+   */
+  detachFast(
+    spec: NetworkSpec,
+    req: { containerId: string; ifname: string; netnsPath: string },
+    deferRelease: boolean,
+  ): (() => void) | undefined {
+    const deps = { store: this.#store, firewall: this.#firewall, hostRtnl: () => this.#hostRtnl };
+    return detachFast(deps, spec, req, deferRelease);
+  }
+
+  /**
+   * A daemon that died between answering a fast DEL and deleting the link leaves a pending
+   * deletion: finish it before the same container's interface is created again.
+   */
+  #finishPendingDeletions(containerId: string, ifname: string): void {
+    for (const p of this.#store.listPendingLinkDeletions()) {
+      if (p.containerId !== containerId || p.ifname !== ifname) continue;
+      finishPendingDeletion(this.#hostRtnl, p);
+      this.#store.removePendingLinkDeletion(p.id);
+    }
+  }
+
+  /** Repairs what the store and the kernel disagree on (see reconcile.ts). */
+  reconcile(dataDir: string, graceMs: number, sleep: (ms: number) => void): ReconcileReport {
+    return reconcileStore(
+      { store: this.#store, firewall: this.#firewall, host: this.#hostRtnl, graceMs, sleep },
+      dataDir,
+    );
+  }
+
+  /** Attachments and reservations per network (metrics). */
+  stats(): Record<string, { attachments: number; reserved: number }> {
+    const out: Record<string, { attachments: number; reserved: number }> = {};
+    const of = (network: string) => {
+      out[network] ??= { attachments: 0, reserved: 0 };
+      return out[network];
+    };
+    for (const n of this.#store.listNetworks()) of(n.name);
+    for (const a of this.#store.listAttachments()) of(a.network).attachments++;
+    for (const r of this.#store.listReservations()) of(r.network).reserved++;
+    return out;
+  }
+
+  /** Records a network this store serves once, so reconcile can find ports left by a dead ADD. */
+  noteNetwork(spec: NetworkSpec): void {
+    if (this.#store.getNetwork(spec.name)) return;
+    const note: NetworkNote = { source: "quantumd", id: spec.id, driver: spec.driver, bridge: spec.bridge };
+    this.#store.putNetwork({ name: spec.name, spec: note });
   }
 
   /** STATUS: reasons ADD cannot be served now; empty = ready. */

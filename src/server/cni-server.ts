@@ -3,10 +3,10 @@
 // never blocks on netlink or SQLite, and answers with exactly what direct mode would print.
 import { CniError, CODE_INTERNAL, CODE_TRY_AGAIN_LATER } from "../cni/errors.js";
 import { DEFAULT_DATA_DIR } from "../manager/network-spec.js";
+import type { ReconcileReport } from "../manager/reconcile-report.js";
 import type { Logger } from "./logger.js";
 import { DaemonMetrics } from "./metrics.js";
 import { type CniAnswer, type CniWireRequest, errorAnswer, summarizeConfig } from "./protocol.js";
-import type { ReconcileReport } from "./reconcile-report.js";
 import { QueueFullError, Scheduler, SchedulerClosedError } from "./scheduler.js";
 import { WorkerPool } from "./worker-pool.js";
 

@@ -3,18 +3,13 @@
 // reconcile, and reconcile itself. Every call here is synchronous kernel/SQLite work or awaits only
 // delegated plugin processes, which is why it runs off the daemon's event loop.
 import { existsSync } from "node:fs";
-import { Rtnl } from "../kernel/index.js";
 import { CniCommands } from "../manager/cni-commands.js";
-import { DEFAULT_DATA_DIR, specFromConfig } from "../manager/network-spec.js";
-import { Firewall } from "../network/firewall/index.js";
+import { DEFAULT_DATA_DIR } from "../manager/network-spec.js";
+import type { ReconcileReport } from "../manager/reconcile-report.js";
 import { cniMain } from "../plugin/cni-main.js";
 import { createDirectHandlers } from "../plugin/direct-handlers.js";
 import type { PluginHandlers, PluginRequest } from "../plugin/handlers.js";
-import { SqliteStore } from "../store/index.js";
-import { fastDel, fastDelApplies } from "./del-fast-path.js";
 import type { CniAnswer } from "./protocol.js";
-import { type NetworkNote, reconcileStore } from "./reconcile.js";
-import type { ReconcileReport } from "./reconcile-report.js";
 import type { NetworkStats } from "./worker-messages.js";
 
 export interface EngineOptions {
@@ -41,37 +36,15 @@ const ABOUT = "quantum: Quantum CNI plugin (quantumd)";
 export class Engine {
   readonly #commands: CniCommands;
   readonly #opts: EngineOptions;
-  readonly #stores = new Map<string, SqliteStore>();
-  readonly #firewall: Firewall;
   readonly #noted = new Set<string>();
-  #host: Rtnl | undefined;
 
   constructor(opts: EngineOptions = {}) {
     this.#opts = opts;
     this.#commands = new CniCommands(opts.firewallTable ? { firewallTable: opts.firewallTable } : {});
-    this.#firewall = new Firewall(opts.firewallTable ? { table: opts.firewallTable } : {});
   }
 
   close(): void {
     this.#commands.close();
-    for (const s of this.#stores.values()) s.close();
-    this.#stores.clear();
-    this.#host?.close();
-    this.#host = undefined;
-  }
-
-  #hostRtnl = (): Rtnl => {
-    this.#host ??= Rtnl.open();
-    return this.#host;
-  };
-
-  #store(dataDir: string): SqliteStore {
-    let s = this.#stores.get(dataDir);
-    if (!s) {
-      s = SqliteStore.open(dataDir);
-      this.#stores.set(dataDir, s);
-    }
-    return s;
   }
 
   /** Runs one CNI invocation exactly as direct mode would, with in-memory stdin/stdout/stderr. */
@@ -93,10 +66,12 @@ export class Engine {
         return result;
       },
       del: async (req) => {
-        const dataDir = dataDirOf(req);
-        if (this.#opts.fastDel !== false && fastDelApplies(req.config, req.env)) {
-          const deps = { store: this.#store(dataDir), firewall: this.#firewall, hostRtnl: this.#hostRtnl };
-          const after = fastDel(deps, req.config, req.env, this.#opts.deferRelease === true);
+        dataDirOf(req);
+        if (this.#opts.fastDel !== false) {
+          const after = this.#commands.delFast(
+            { command: "DEL", env: req.env, rawEnv: env, config: req.config, stdin: req.stdin },
+            this.#opts.deferRelease === true,
+          );
           if (after) {
             out.after = after;
             return;
@@ -133,15 +108,10 @@ export class Engine {
     const key = `${dataDir}\u0000${req.config.name}`;
     if (this.#noted.has(key)) return;
     try {
-      const store = this.#store(dataDir);
-      if (!store.getNetwork(req.config.name)) {
-        const spec = specFromConfig(req.config);
-        const note: NetworkNote = { source: "quantumd", id: spec.id, driver: spec.driver, bridge: spec.bridge };
-        store.putNetwork({ name: spec.name, spec: note });
-      }
+      this.#commands.noteNetwork(req.config);
       this.#noted.add(key);
     } catch {
-      // Only a hint for reconcile; the ADD itself succeeded.
+      // Only a hint for reconcile: never fail an ADD over it.
     }
   }
 
@@ -150,30 +120,22 @@ export class Engine {
     const out: NetworkStats = {};
     for (const dir of dataDirs) {
       if (!existsSync(dir)) continue;
-      const store = this.#store(dir);
-      const of = (network: string) => {
-        out[network] ??= { attachments: 0, reserved: 0 };
-        return out[network];
-      };
-      for (const n of store.listNetworks()) of(n.name);
-      for (const a of store.listAttachments()) of(a.network).attachments++;
-      for (const r of store.listReservations()) of(r.network).reserved++;
+      for (const [network, n] of Object.entries(this.#commands.stats(dir))) {
+        const sum = (out[network] ??= { attachments: 0, reserved: 0 });
+        sum.attachments += n.attachments;
+        sum.reserved += n.reserved;
+      }
     }
     return out;
   }
 
   reconcile(dataDirs: readonly string[], graceMs: number): ReconcileReport[] {
     const sleeper = new Int32Array(new SharedArrayBuffer(4));
-    const deps = {
-      firewall: this.#firewall,
-      host: this.#hostRtnl(),
-      graceMs,
-      sleep: (ms: number) => void Atomics.wait(sleeper, 0, 0, ms),
-    };
+    const sleep = (ms: number) => void Atomics.wait(sleeper, 0, 0, ms);
     return dataDirs.map((dir) => {
       try {
         if (!existsSync(dir)) return emptyReport(dir, []);
-        return reconcileStore({ ...deps, store: this.#store(dir) }, dir);
+        return this.#commands.reconcile(dir, graceMs, sleep);
       } catch (err) {
         return emptyReport(dir, [(err as Error).message]);
       }

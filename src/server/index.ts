@@ -1,3 +1,4 @@
+export type { ReconcileReport } from "../manager/reconcile-report.js";
 export { CniServer, type CniServerOptions, type ServerStatus } from "./cni-server.js";
 export { DEFAULT_MAX_BODY, HttpApi, type HttpApiOptions } from "./http-api.js";
 export { createLogger, silentLogger } from "./logger.js";
@@ -10,5 +11,4 @@ export {
   parseWireRequest,
   SCHEMA_VERSION,
 } from "./protocol.js";
-export type { ReconcileReport } from "./reconcile-report.js";
 export { QueueFullError, Scheduler, SchedulerClosedError, type SchedulerOptions } from "./scheduler.js";

@@ -2,8 +2,8 @@
 // --metrics-addr is given, Prometheus metrics (prometheus.ts, loaded on demand).
 import type { Server } from "node:http";
 import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
+import { REPAIR_KINDS, type ReconcileReport } from "../manager/reconcile-report.js";
 import type { PromMetrics } from "./prometheus.js";
-import { REPAIR_KINDS, type ReconcileReport } from "./reconcile-report.js";
 import type { NetworkStats } from "./worker-messages.js";
 
 export interface EventLoopDelay {

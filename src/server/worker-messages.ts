@@ -1,6 +1,7 @@
 // Messages between the daemon's event loop and its worker threads.
+
+import type { ReconcileReport } from "../manager/reconcile-report.js";
 import type { CniAnswer } from "./protocol.js";
-import type { ReconcileReport } from "./reconcile-report.js";
 
 export type ToWorker =
   | { id: number; kind: "cni"; env: Record<string, string>; stdin: string }

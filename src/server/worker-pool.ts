@@ -2,9 +2,9 @@
 // Each worker runs one job at a time; the scheduler keeps at most `size` jobs running, and the pool
 // queues any excess rather than failing. A worker that dies is replaced and its job fails.
 import { Worker } from "node:worker_threads";
+import type { ReconcileReport } from "../manager/reconcile-report.js";
 import type { EngineOptions } from "./engine.js";
 import type { CniAnswer } from "./protocol.js";
-import type { ReconcileReport } from "./reconcile-report.js";
 import type { FromWorker, NetworkStats, ToWorker } from "./worker-messages.js";
 
 export interface CniJobAnswer {

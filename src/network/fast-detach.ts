@@ -3,14 +3,12 @@
 // right after. The scheduler holds the container's slot until that deletion is done, so no later
 // operation on the container overtakes it; a daemon that dies in between finishes the deletion at
 // its next reconcile (listPendingLinkDeletions).
-import type { PluginConfig } from "../cni/config.js";
-import type { CniEnv } from "../cni/env.js";
 import { LinkNotFoundError, NetnsNotFoundError, NotANetnsError, Rtnl } from "../kernel/index.js";
-import { toCniError } from "../manager/errors.js";
-import { specFromConfig } from "../manager/network-spec.js";
-import { driverFor } from "../network/drivers.js";
-import type { Firewall } from "../network/firewall/index.js";
 import type { PendingLinkDeletion, Store } from "../store/index.js";
+import { driverFor } from "./drivers.js";
+import { AttachmentProblemsError } from "./errors.js";
+import type { Firewall } from "./firewall/index.js";
+import type { NetworkSpec } from "./types.js";
 
 export interface FastDelDeps {
   store: Store;
@@ -19,29 +17,19 @@ export interface FastDelDeps {
 }
 
 /**
- * Whether the fast path applies: our own IPAM (a delegated IPAM plugin must see DEL in order, so
- * those configs take the synchronous path) and a known attachment with a netns to delete in.
- */
-export function fastDelApplies(config: PluginConfig, env: CniEnv): boolean {
-  return !config.ipam?.type && !!env.netns && !!env.containerId && !!env.ifname;
-}
-
-/**
  * Releases everything but the link (with deferRelease: nothing but the attachment record) and
  * records the link for deletion. Returns the work to run after answering, or undefined when there
  * was no attachment (the caller then runs the normal, idempotent DEL).
- * @throws CniError when the firewall or the store refused; the link deletion still runs first.
+ * @throws AttachmentProblemsError when the firewall or the store refused; the link deletion still runs first.
  */
-export function fastDel(
+export function detachFast(
   deps: FastDelDeps,
-  config: PluginConfig,
-  env: CniEnv,
+  spec: NetworkSpec,
+  req: { containerId: string; ifname: string; netnsPath: string },
   deferRelease = false,
 ): (() => void) | undefined {
-  const spec = specFromConfig(config);
-  const containerId = env.containerId!;
-  const ifname = env.ifname!;
-  const context = `DEL ${containerId}/${ifname} from network "${config.name}"`;
+  const { containerId, ifname, netnsPath } = req;
+  const context = `DEL ${containerId}/${ifname} from network "${spec.name}"`;
   const record = deps.store.getAttachment(spec.name, containerId, ifname);
   if (!record) return undefined;
   driverFor(spec.driver); // an unknown driver fails here, before anything is released
@@ -64,7 +52,7 @@ export function fastDel(
       if (!deferRelease) release();
       deps.store.deleteAttachment(spec.name, containerId, ifname);
       return deps.store.addPendingLinkDeletion({
-        netns: env.netns!,
+        netns: netnsPath,
         ifname,
         network: spec.name,
         containerId,
@@ -78,7 +66,7 @@ export function fastDel(
     driverFor(spec.driver).detach(deps.hostRtnl(), spec, {
       containerId,
       ifname,
-      netnsPath: env.netns!,
+      netnsPath,
       ...(record.hostIfname ? { hostIfname: record.hostIfname } : {}),
     });
   };
@@ -93,7 +81,7 @@ export function fastDel(
     } catch (err) {
       failures.push(`remove the container's link: ${(err as Error).message}`);
     }
-    throw toCniError(new Error(failures.join("; ")), context);
+    throw new AttachmentProblemsError(failures, context);
   }
   return () => {
     deleteLink();

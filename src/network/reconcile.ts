@@ -9,11 +9,13 @@
 // - firewall address elements with no reservation behind them are removed.
 // Runs in a worker (all of it is synchronous kernel and SQLite work).
 import { checkNetnsPath, LinkNotFoundError, NetnsNotFoundError, NotANetnsError, type Rtnl } from "../kernel/index.js";
-import { networkId } from "../manager/network-spec.js";
-import type { Firewall } from "../network/firewall/index.js";
 import type { Attachment, Store } from "../store/index.js";
-import { finishPendingDeletion } from "./del-fast-path.js";
+import { finishPendingDeletion } from "./fast-detach.js";
+import type { Firewall } from "./firewall/index.js";
+import { networkId } from "./network-ids.js";
 import type { ReconcileReport } from "./reconcile-report.js";
+
+export type { ReconcileReport } from "./reconcile-report.js";
 
 export interface ReconcileDeps {
   store: Store;
