@@ -179,6 +179,25 @@ function runCli(args: string[], o: NftOptions, input: string | undefined, what: 
   return res.stdout;
 }
 
+/** How often a transaction the kernel interrupted is sent again. */
+const EINTR_RETRIES = 5;
+
+/**
+ * The kernel answers EINTR ("Interrupted system call") when a concurrent ruleset change or a
+ * dump restart got in the way; the transaction was aborted as a whole, so sending it again is
+ * safe, and it is what nft's other users do. Seen under load with several writers.
+ */
+function retryInterrupted<T>(fn: () => T): T {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return fn();
+    } catch (err) {
+      const interrupted = err instanceof NftError && err.stderr.includes("Interrupted system call");
+      if (!interrupted || attempt >= EINTR_RETRIES) throw err;
+    }
+  }
+}
+
 function addonInUse(): NftablesAddon | null {
   return forceCli ? null : nftablesAddon();
 }
@@ -192,8 +211,9 @@ export function nftApply(script: string, o: NftApplyOptions = {}): void {
   const args = check ? ["-c", "-f", "-"] : ["-f", "-"];
   const what = check ? "nft -c -f" : "nft -f";
   const a = addonInUse();
-  if (a !== null) runLibrary(a, args, o, script, script, { json: false, check }, what);
-  else runCli(args, o, script, what);
+  retryInterrupted(() =>
+    a !== null ? runLibrary(a, args, o, script, script, { json: false, check }, what) : runCli(args, o, script, what),
+  );
 }
 
 /**
@@ -204,10 +224,11 @@ export function nftListJson(args: string[], o: NftOptions = {}): unknown {
   const argv = ["-j", "list", ...args];
   const what = `nft ${argv.join(" ")}`;
   const a = addonInUse();
-  const out =
+  const out = retryInterrupted(() =>
     a !== null
       ? runLibrary(a, argv, o, `list ${args.join(" ")}`, undefined, { json: true, check: false }, what)
-      : runCli(argv, o, undefined, what);
+      : runCli(argv, o, undefined, what),
+  );
   try {
     return JSON.parse(out) as unknown;
   } catch (err) {

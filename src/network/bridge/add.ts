@@ -4,7 +4,7 @@ import { configureContainerL3, containerRoutes } from "../container-setup.js";
 import type { DriverAttachment } from "../driver.js";
 import { type AssignedIp, type AttachRequest, IsolationLevel, type NetworkSpec } from "../types.js";
 import type { UndoStack } from "../undo.js";
-import { ensureBridge, ensureForwarding, ensureGatewayAddresses } from "./ensure.js";
+import { ensureBridge, ensureGatewayOnce } from "./ensure.js";
 
 /**
  * Wires one container to the network's bridge: the veth's container end is born inside the netns
@@ -20,10 +20,7 @@ export function attachBridge(
   undo: UndoStack,
 ): DriverAttachment {
   const bridge = ensureBridge(host, spec);
-  if (spec.isGateway) {
-    ensureGatewayAddresses(host, spec, bridge, ips);
-    ensureForwarding(ips);
-  }
+  if (spec.isGateway) ensureGatewayOnce(host, spec, bridge, ips);
 
   const nsFd = openNetnsFd(req.netnsPath);
   let hostEnd: ReturnType<typeof createHostVeth>;

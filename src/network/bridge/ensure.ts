@@ -58,6 +58,22 @@ export function ensureGatewayAddresses(host: Rtnl, spec: NetworkSpec, bridge: Li
   }
 }
 
+/**
+ * Bridges (by ifindex, name and gateways) whose gateway addresses and forwarding this process has
+ * already put in place. Listing addresses is a dump of every address on the host, which grows with
+ * the number of containers: a warm daemon does it once per bridge, not on every ADD. A bridge that
+ * is deleted and created again gets a new ifindex, so it is checked again.
+ */
+const gatewaysInPlace = new Set<string>();
+
+export function ensureGatewayOnce(host: Rtnl, spec: NetworkSpec, bridge: Link, ips: AssignedIp[]): void {
+  const key = `${host.netnsPath ?? ""}/${bridge.index}/${bridge.name}/${ips.map((ip) => `${ip.gateway ?? ""}/${ip.address.split("/")[1]}`).join(",")}`;
+  if (gatewaysInPlace.has(key)) return;
+  ensureGatewayAddresses(host, spec, bridge, ips);
+  ensureForwarding(ips);
+  gatewaysInPlace.add(key);
+}
+
 /** Forwarding in the host netns, for the families the network uses. */
 export function ensureForwarding(ips: AssignedIp[]): void {
   if (ips.some((ip) => ip.family === 4)) writeSysctl("net/ipv4/ip_forward", "1");
