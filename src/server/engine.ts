@@ -121,9 +121,10 @@ export class Engine {
     for (const dir of dataDirs) {
       if (!existsSync(dir)) continue;
       for (const [network, n] of Object.entries(this.#commands.stats(dir))) {
-        const sum = (out[network] ??= { attachments: 0, reserved: 0 });
+        const sum = out[network] ?? { attachments: 0, reserved: 0 };
         sum.attachments += n.attachments;
         sum.reserved += n.reserved;
+        out[network] = sum;
       }
     }
     return out;
