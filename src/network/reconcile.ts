@@ -7,12 +7,13 @@
 //   owns, are left from an ADD that died half-way: removed. A direct-mode plugin may be in the
 //   middle of an ADD right now, so these count only when seen again after a grace period;
 // - firewall address elements with no reservation behind them are removed.
+// Steps after the pending deletions are network-audit.ts (what quantumctl doctor reports), repaired.
 // Runs in a worker (all of it is synchronous kernel and SQLite work).
-import { checkNetnsPath, LinkNotFoundError, NetnsNotFoundError, NotANetnsError, type Rtnl } from "../kernel/index.js";
-import type { Attachment, Store } from "../store/index.js";
+import type { Rtnl } from "../kernel/index.js";
+import type { Store } from "../store/index.js";
 import { finishPendingDeletion } from "./fast-detach.js";
 import type { Firewall } from "./firewall/index.js";
-import { networkId } from "./network-ids.js";
+import { auditNetworks, repairFindings } from "./network-audit.js";
 import type { ReconcileReport } from "./reconcile-report.js";
 
 export type { ReconcileReport } from "./reconcile-report.js";
@@ -66,153 +67,25 @@ export function reconcileStore(deps: ReconcileDeps, dataDir: string): ReconcileR
     report.items.push(`pending deletion ${p.containerId}/${p.ifname}${reused ? " (netns reused, skipped)" : ""}`);
   }
 
-  // 2. Attachments whose netns is gone.
-  for (const a of attachments) {
-    if (!netnsGone(a.netns)) continue;
-    const ok = attempt(`release stale attachment ${a.containerId}/${a.ifname}`, () => {
-      if (a.hostIfname) deleteHostLink(host, a.hostIfname);
-      firewall.removeContainers(networkId(a.network), [{ ips: a.ips.map(stripPrefix) }]);
-      store.transaction(() => {
-        store.releaseById(a.network, a.containerId, a.ifname);
-        store.deleteAttachment(a.network, a.containerId, a.ifname);
-      });
-    });
-    if (ok) {
-      report.staleAttachments++;
-      report.items.push(`stale attachment ${a.network}:${a.containerId}/${a.ifname} (netns ${a.netns} gone)`);
-    }
-  }
-
-  // 3 + 4. Half-made ADDs: look twice, grace apart.
-  const first = halfMade(store, host);
-  if (first.reservations.size > 0 || first.links.size > 0) deps.sleep(deps.graceMs);
-  const second = halfMade(store, host);
-  for (const [key, r] of second.reservations) {
-    if (!first.reservations.has(key)) continue;
-    const ok = attempt(`release orphan reservation ${key}`, () => {
-      firewall.removeContainers(networkId(r.network), [{ ips: r.ips }]);
-      store.transaction(() => store.releaseById(r.network, r.containerId, r.ifname));
-    });
-    if (ok) {
-      report.orphanReservations++;
-      report.items.push(`orphan reservation ${key} (${r.ips.join(", ")})`);
-    }
-  }
-  for (const name of second.links) {
-    if (!first.links.has(name)) continue;
-    if (attempt(`delete orphan link ${name}`, () => deleteHostLink(host, name))) {
-      report.orphanLinks++;
-      report.items.push(`orphan link ${name}`);
-    }
-  }
-
-  // 5. Firewall elements with no reservation.
-  for (const network of networkNames(store)) {
-    const netId = networkId(network);
-    let elements: ReturnType<Firewall["listContainerElements"]>;
-    try {
-      elements = firewall.listContainerElements(netId);
-    } catch (err) {
-      report.errors.push(`list firewall elements of "${network}": ${(err as Error).message}`);
-      continue;
-    }
-    const reserved = new Set(store.listReservations(network).map((r) => r.ip));
-    const orphans = elements.filter((e) => !reserved.has(e.ip));
-    if (orphans.length === 0) continue;
-    if (
-      attempt(`remove firewall elements of "${network}"`, () =>
-        firewall.removeContainers(
-          netId,
-          orphans.map((e) => ({ ips: [e.ip] })),
-        ),
-      )
-    ) {
-      report.orphanElements += orphans.length;
-      for (const e of orphans) report.items.push(`orphan firewall element ${network}:${e.ip}`);
-    }
+  // 2. Everything else is the audit quantumctl doctor shows, repaired. What may be an ADD or DEL
+  //    half-way (an orphan reservation, link or element) is repaired only when a second look,
+  //    grace apart, still finds it; an attachment whose netns is gone is repaired at once.
+  const audit = { store, host, firewall };
+  const first = auditNetworks(audit);
+  const waits = first.some((f) => f.kind !== "stale-attachment");
+  if (waits) deps.sleep(deps.graceMs);
+  const seenBefore = new Set(first.map((f) => f.key));
+  const confirmed = (waits ? auditNetworks(audit) : first).filter(
+    (f) => f.kind === "stale-attachment" || seenBefore.has(f.key),
+  );
+  const repaired = repairFindings(audit, confirmed);
+  report.errors.push(...repaired.errors);
+  for (const f of repaired.repaired) {
+    report.items.push(f.detail);
+    if (f.kind === "stale-attachment") report.staleAttachments++;
+    else if (f.kind === "orphan-reservation") report.orphanReservations++;
+    else if (f.kind === "orphan-link") report.orphanLinks++;
+    else report.orphanElements += f.ips?.length ?? 1;
   }
   return report;
-}
-
-interface HalfMade {
-  /** "network:containerId/ifname" → the reservation group without an attachment. */
-  reservations: Map<string, { network: string; containerId: string; ifname: string; ips: string[] }>;
-  /** Host veth ports of our bridges that no attachment names as its host end. */
-  links: Set<string>;
-}
-
-function halfMade(store: Store, host: Rtnl): HalfMade {
-  const attachments = store.listAttachments();
-  const attached = new Set(attachments.map((a) => `${a.network}:${a.containerId}/${a.ifname}`));
-  const reservations: HalfMade["reservations"] = new Map();
-  for (const r of store.listReservations()) {
-    const key = `${r.network}:${r.containerId}/${r.ifname}`;
-    if (attached.has(key)) continue;
-    const group = reservations.get(key) ?? {
-      network: r.network,
-      containerId: r.containerId,
-      ifname: r.ifname,
-      ips: [],
-    };
-    group.ips.push(r.ip);
-    reservations.set(key, group);
-  }
-  const bridges = bridgesOf(store, attachments);
-  const owned = new Set(attachments.flatMap((a) => (a.hostIfname ? [a.hostIfname] : [])));
-  const links = new Set<string>();
-  if (bridges.size > 0) {
-    const all = host.listLinks();
-    const bridgeIndexes = new Set(all.filter((l) => l.kind === "bridge" && bridges.has(l.name)).map((l) => l.index));
-    for (const l of all) {
-      if (l.kind === "veth" && l.master !== undefined && bridgeIndexes.has(l.master) && !owned.has(l.name)) {
-        links.add(l.name);
-      }
-    }
-  }
-  return { reservations, links };
-}
-
-/** Bridges this store's networks use: from the daemon's network notes and the recorded results. */
-function bridgesOf(store: Store, attachments: Attachment[]): Set<string> {
-  const out = new Set<string>();
-  for (const n of store.listNetworks()) {
-    const note = n.spec as Partial<NetworkNote> | null;
-    if (note?.source === "quantumd" && note.bridge) out.add(note.bridge);
-  }
-  for (const a of attachments) {
-    const ifaces = (a.result as { interfaces?: { name?: string; sandbox?: string }[] } | null)?.interfaces ?? [];
-    const bridge = ifaces.length === 3 ? ifaces[0] : undefined;
-    if (bridge?.name && !bridge.sandbox) out.add(bridge.name);
-  }
-  return out;
-}
-
-function networkNames(store: Store): Set<string> {
-  const names = new Set<string>();
-  for (const n of store.listNetworks()) names.add(n.name);
-  for (const a of store.listAttachments()) names.add(a.network);
-  for (const r of store.listReservations()) names.add(r.network);
-  return names;
-}
-
-function netnsGone(path: string): boolean {
-  if (!path) return false;
-  try {
-    checkNetnsPath(path);
-    return false;
-  } catch (err) {
-    return err instanceof NetnsNotFoundError || err instanceof NotANetnsError;
-  }
-}
-
-function deleteHostLink(host: Rtnl, name: string): void {
-  try {
-    host.deleteLink(name);
-  } catch (err) {
-    if (!(err instanceof LinkNotFoundError)) throw err;
-  }
-}
-
-function stripPrefix(cidr: string): string {
-  return cidr.split("/")[0] ?? cidr;
 }
