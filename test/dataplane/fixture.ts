@@ -3,6 +3,7 @@
  * runs (bridges, sysctls and nft tables land there), container namespaces, and a temp data dir.
  * Everything is removed by cleanup(), which tests call in after hooks.
  */
+import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -108,6 +109,30 @@ export class Lab {
     } finally {
       store.close();
     }
+  }
+
+  /** Link deletions a fast DEL recorded and has not finished yet. */
+  pendingDeletions(): number {
+    const store = SqliteStore.open(this.dataDir);
+    try {
+      return store.listPendingLinkDeletions().length;
+    } finally {
+      store.close();
+    }
+  }
+
+  /**
+   * Nothing of any attachment is left: store empty, no pending link deletion, no host veth, and no
+   * nft element whose address starts with `addressPrefix`.
+   */
+  assertNothingLeft(addressPrefix: string, what: string): void {
+    assert.deepEqual(this.storeState(), { reservations: [], attachments: [] }, `${what}: store empty`);
+    assert.equal(this.pendingDeletions(), 0, `${what}: no pending link deletion`);
+    const veths = this.hostLinks()
+      .filter((l) => l.ifname.startsWith("veth"))
+      .map((l) => l.ifname);
+    assert.deepEqual(veths, [], `${what}: no host veth left`);
+    assert.equal(this.nftElements().includes(addressPrefix), false, `${what}: no nft element left`);
   }
 
   removeContainerNetns(ns: TestNetns): void {

@@ -7,19 +7,6 @@ import { Lab, resultIp } from "../dataplane/fixture.js";
 import type { PluginRun } from "../helpers/cni-runner.js";
 import { TestDaemon } from "./daemon.js";
 
-function assertNothingLeft(lab: Lab, what: string): void {
-  assert.deepEqual(lab.storeState(), { reservations: [], attachments: [] }, `${what}: store empty`);
-  assert.deepEqual(
-    lab
-      .hostLinks()
-      .filter((l) => l.ifname.startsWith("veth"))
-      .map((l) => l.ifname),
-    [],
-    `${what}: no host veth left`,
-  );
-  assert.equal(lab.nftElements().includes("10.91."), false, `${what}: no nft element left`);
-}
-
 describe("200 concurrent ADDs through the shim", { timeout: 600_000 }, () => {
   let lab: Lab;
   let daemon: TestDaemon;
@@ -72,7 +59,7 @@ describe("200 concurrent ADDs through the shim", { timeout: 600_000 }, () => {
       "no DEL failed",
     );
     await daemon.idle();
-    assertNothingLeft(lab, "after 200 DELs");
+    lab.assertNothingLeft("10.91.", "after 200 DELs");
   });
 });
 
@@ -122,7 +109,7 @@ describe("a small queue limit", { timeout: 300_000 }, () => {
       }
     }
     await daemon.idle();
-    assertNothingLeft(lab, "after DEL of all");
+    lab.assertNothingLeft("10.91.", "after DEL of all");
   });
 });
 
@@ -174,6 +161,6 @@ describe("SIGTERM under load", { timeout: 300_000 }, () => {
       });
       assert.equal(r.code, 0, r.stdout);
     }
-    assertNothingLeft(lab, "after DEL of all");
+    lab.assertNothingLeft("10.91.", "after DEL of all");
   });
 });

@@ -11,29 +11,6 @@ import type { PluginRun } from "../helpers/cni-runner.js";
 import { ipIn, nsExec, type TestNetns } from "../helpers/netns.js";
 import { TestDaemon } from "./daemon.js";
 
-function pendingDeletions(lab: Lab): number {
-  const s = SqliteStore.open(lab.dataDir);
-  try {
-    return s.listPendingLinkDeletions().length;
-  } finally {
-    s.close();
-  }
-}
-
-function assertNothingLeft(lab: Lab, net: string, what: string): void {
-  assert.deepEqual(lab.storeState(), { reservations: [], attachments: [] }, `${what}: store empty`);
-  assert.equal(pendingDeletions(lab), 0, `${what}: no pending link deletion`);
-  assert.deepEqual(
-    lab
-      .hostLinks()
-      .filter((l) => l.ifname.startsWith("veth"))
-      .map((l) => l.ifname),
-    [],
-    `${what}: no host veth left`,
-  );
-  assert.equal(lab.nftElements().includes(net), false, `${what}: no nft element left`);
-}
-
 describe("daemon SIGKILLed mid-churn", { timeout: 600_000 }, () => {
   let lab: Lab;
   let daemon: TestDaemon;
@@ -106,7 +83,7 @@ describe("daemon SIGKILLed mid-churn", { timeout: 600_000 }, () => {
       assert.equal(del.code, 0, del.stdout);
     }
     await daemon.idle();
-    assertNothingLeft(lab, "10.92.0.", "after restart, reconcile and DELs");
+    lab.assertNothingLeft("10.92.0.", "after restart, reconcile and DELs");
   });
 });
 
@@ -178,7 +155,7 @@ describe("reconcile repairs each kind of disagreement", { timeout: 300_000 }, ()
       reservations: [`live/eth0=${resultIp(add.json!)}`],
       attachments: ["live/eth0"],
     });
-    assert.equal(pendingDeletions(lab), 0);
+    assert.equal(lab.pendingDeletions(), 0);
     const nft = lab.nftElements();
     assert.ok(!nft.includes("10.93.0.200") && !nft.includes("10.93.0.201"), nft);
     assert.ok(!nft.includes(resultIp(addDead.json!)), "the dead container's element is gone");
