@@ -31,9 +31,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { quantumBin, referenceDir } from "../helpers/cni-runner.js";
 import { createTestNetns, deleteTestNetns, type TestNetns, uniqueName } from "../helpers/netns.js";
+import { cgroupDirs, cgroupPids } from "./cgroups.js";
 import { mountsBelow, type Run } from "./podman.js";
-
-const CGROUP_ROOT = "/sys/fs/cgroup";
 
 const MOUNTS_SH = `set -eu
 R=$1; shift
@@ -234,42 +233,14 @@ export class ContainerdLab {
     return out;
   }
 
-  /** Pids in our cgroup parent (the containers' processes), any hierarchy. */
+  /** Every pid in our cgroup parent, in any hierarchy. */
   cgroupPids(): number[] {
-    const pids = new Set<number>();
-    for (const d of this.cgroupDirs()) {
-      try {
-        for (const l of readFileSync(join(d, "cgroup.procs"), "utf8").split("\n")) if (l) pids.add(Number(l));
-      } catch {
-        // gone
-      }
-    }
-    return [...pids];
+    return cgroupPids(this.cgroupParent);
   }
 
   /** Our cgroup directories in every hierarchy, deepest first. */
   cgroupDirs(): string[] {
-    const out: string[] = [];
-    const walk = (d: string) => {
-      let names: string[];
-      try {
-        names = readdirSync(d, { withFileTypes: true })
-          .filter((e) => e.isDirectory())
-          .map((e) => e.name);
-      } catch {
-        return;
-      }
-      for (const n of names) walk(join(d, n));
-      out.push(d);
-    };
-    let hierarchies: string[] = [];
-    try {
-      hierarchies = readdirSync(CGROUP_ROOT);
-    } catch {
-      // no cgroupfs
-    }
-    for (const h of hierarchies) walk(join(CGROUP_ROOT, h, this.cgroupParent));
-    return out.filter((d) => d.includes(this.cgroupParent));
+    return cgroupDirs(this.cgroupParent);
   }
 
   /** SIGTERM containerd and wait (SIGKILL after 10 s). */

@@ -27,12 +27,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { quantumBin, referenceDir } from "../helpers/cni-runner.js";
 import { createTestNetns, deleteTestNetns, type TestNetns, uniqueName } from "../helpers/netns.js";
+import { cgroupDirs, cgroupPids } from "./cgroups.js";
 import { MachineState } from "./machine-state.js";
 
 export const IMAGE = "localhost/qrt-busybox:latest";
 export const LIBCNI_RESULTS = "/var/lib/cni/results";
 const RUNC_ROOT = "/run/runc";
-const CGROUP_ROOT = "/sys/fs/cgroup";
 
 export interface Run {
   code: number;
@@ -211,43 +211,12 @@ export class PodmanLab {
 
   /** Every pid in our cgroup parent, in any hierarchy. */
   cgroupPids(): number[] {
-    const pids = new Set<number>();
-    for (const dir of this.cgroupDirs()) {
-      try {
-        for (const l of readFileSync(join(dir, "cgroup.procs"), "utf8").split("\n")) if (l) pids.add(Number(l));
-      } catch {
-        // gone
-      }
-    }
-    return [...pids];
+    return cgroupPids(this.cgroupParent);
   }
 
   /** Our cgroup directories in every hierarchy, deepest first. */
   cgroupDirs(): string[] {
-    const out: string[] = [];
-    const walk = (d: string) => {
-      let names: string[];
-      try {
-        names = readdirSync(d, { withFileTypes: true })
-          .filter((e) => e.isDirectory())
-          .map((e) => e.name);
-      } catch {
-        return;
-      }
-      for (const n of names) walk(join(d, n));
-      out.push(d);
-    };
-    let hierarchies: string[] = [];
-    try {
-      hierarchies = readdirSync(CGROUP_ROOT);
-    } catch {
-      // no cgroupfs
-    }
-    for (const h of hierarchies) {
-      const top = join(CGROUP_ROOT, h, this.cgroupParent);
-      if (existsSync(top)) walk(top);
-    }
-    return out;
+    return cgroupDirs(this.cgroupParent);
   }
 
   /** What is still on the machine after cleanup() (empty when it left nothing). */
