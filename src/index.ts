@@ -1,4 +1,4 @@
-// The package entry of quantum-cni: the library API, re-exports only.
+// The package entry of quantum-cni: the library API, re-exports only (from each layer's public face).
 //
 //   import { CniConfig, CniManager, IsolationLevel, NetworkDriverType } from "quantum-cni";
 //   const cniManager = new CniManager(CniConfig.default());
@@ -11,74 +11,78 @@
 export { CniPlugin, type CniPluginOptions, cniMain } from "./cli/cni-plugin.js";
 export {
   CniError,
+  type CniIo,
+  type CniMainOptions,
   type CniVersion,
   CURRENT_VERSION,
+  type DispatchOutcome,
   formatResult,
   type PluginConfig,
+  type PluginHandlers,
+  type PluginRequest,
   parseConfList,
   parsePluginConfig,
   type Result,
   SUPPORTED_VERSIONS,
 } from "./cni/index.js";
-export { CniCommands, type CniCommandsOptions, type CniRequest } from "./manager/cni-commands.js";
 export {
+  type ChainOptions,
+  CniCommands,
+  type CniCommandsOptions,
   CniConfig,
   type CniConfigOptions,
+  CniManager,
   CONFIG_ENV,
+  CONFLIST_VERSIONS,
   DEFAULT_CONFIG_PATH,
   DEFAULT_DATA_DIR,
   DEFAULT_PLUGIN_PATH,
   DEFAULT_SOCKET_PATH,
-} from "./manager/cni-config.js";
-export {
-  CniManager,
-  type InstalledConfig,
-  type NetworkConfigOptions,
-  type VersionAnswer,
-} from "./manager/cni-manager.js";
-export { ForeignConfigError } from "./manager/config-files.js";
-export {
-  type ChainOptions,
-  CONFLIST_VERSIONS,
+  ForeignConfigError,
   type GenerateOptions,
   generateConflist,
+  type InstalledConfig,
   MANAGED_KEY,
   type NetworkConfigList,
+  type NetworkConfigOptions,
   PLUGIN_TYPE,
+  parseQuantumConfig,
+  type QuantumNetConf,
   type ValidatedConflist,
+  type VersionAnswer,
   validateConflist,
-} from "./manager/conflist-generator.js";
+} from "./manager/index.js";
 export {
   type AuditDeps,
   auditNetworks,
+  type CreateNetworkOptions,
+  type Dataplane,
+  type DataplaneOptions,
+  type DeleteNetworkOptions,
+  type DeleteNetworkResult,
   type Finding,
   type FindingKind,
-  type RepairReport,
-  repairFindings,
-} from "./network/network-audit.js";
-export {
   InvalidNetworkError,
+  IsolationLevel,
+  type MacvlanMode,
   NETWORK_NAME_MAX,
   NETWORK_NAME_PATTERN,
+  type Network,
+  type NetworkDns,
+  NetworkDriverType,
   NetworkExistsError,
   NetworkInUseError,
   NetworkNotFoundError,
-  networkNameProblem,
-  SubnetOverlapError,
-} from "./network/network-validation.js";
-export { IsolationLevel, NetworkDriverType, type RouteSpec } from "./network/types.js";
-export {
-  type CreateNetworkOptions,
-  type DeleteNetworkOptions,
-  type DeleteNetworkResult,
-  type MacvlanMode,
-  type Network,
-  type NetworkDns,
+  type NetworkSpec,
   type NetworkSubnet,
+  networkNameProblem,
+  openDataplane,
+  type RepairReport,
+  type RouteSpec,
+  repairFindings,
+  SubnetOverlapError,
   VirtualNetworkManager,
   type VirtualNetworkManagerOptions,
-} from "./network/virtual-network-manager.js";
-export type { CniIo, CniMainOptions } from "./plugin/cni-main.js";
-export type { PluginHandlers, PluginRequest } from "./plugin/handlers.js";
+} from "./network/index.js";
 export { CniServer, type CniServerOptions, type ServerStatus } from "./server/index.js";
-export { MemoryStore, SqliteStore, type Store } from "./store/index.js";
+export { SqliteStore, type Store } from "./store/index.js";

@@ -1,25 +1,20 @@
 // CniPlugin: the CNI plugin as a library object: cniMain (the skel-like dispatcher) over a set of
 // handlers, by default the direct-mode ones (the dataplane, in-process). `cniMain()` without
 // arguments is the seed's entry point: run the plugin on this process's env, stdin and stdout.
-import type { CniCommands } from "../manager/cni-commands.js";
 import {
   type CniIo,
   type CniMainOptions,
   cniDispatch,
   type DispatchOutcome,
   cniMain as dispatchMain,
+  type PluginHandlers,
   runCniMain,
-} from "../plugin/cni-main.js";
+} from "../cni/index.js";
 import { createDirectHandlers } from "../plugin/direct-handlers.js";
-import type { PluginHandlers } from "../plugin/handlers.js";
 
 export interface CniPluginOptions extends CniMainOptions {
-  /** The callbacks per verb; default: direct mode over `commands`. */
+  /** The callbacks per verb; default: direct mode (the manager's CniCommands, in-process). */
   handlers?: PluginHandlers;
-  /** Direct mode's executor (default a new CniCommands). Ignored when handlers are given. */
-  commands?: CniCommands;
-  /** The environment delegated IPAM plugins inherit in direct mode (default process.env). */
-  rawEnv?: Record<string, string | undefined>;
 }
 
 export class CniPlugin {
@@ -27,8 +22,8 @@ export class CniPlugin {
   readonly #options: CniMainOptions;
 
   constructor(options: CniPluginOptions = {}) {
-    const { handlers, commands, rawEnv, ...main } = options;
-    this.handlers = handlers ?? createDirectHandlers(commands, rawEnv);
+    const { handlers, ...main } = options;
+    this.handlers = handlers ?? createDirectHandlers();
     this.#options = { about: "quantum: Quantum CNI plugin", ...main };
   }
 

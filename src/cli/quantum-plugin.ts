@@ -3,8 +3,7 @@
 // imported on first use: VERSION (which podman sends before every ADD and DEL), the about line and
 // env/config errors answer without loading it, and a dataplane that fails to load becomes a
 // CNI error (999) instead of a crash.
-import { runCniMain } from "../plugin/cni-main.js";
-import type { PluginHandlers } from "../plugin/handlers.js";
+import { type PluginHandlers, runCniMain } from "../cni/index.js";
 
 let loaded: Promise<PluginHandlers> | undefined;
 const load = (): Promise<PluginHandlers> => {

@@ -1,19 +1,13 @@
-// Our single-plugin config (the stdin of bin/quantum): decoded and checked in skel's order
-// (JSON → 6, name → 7, cniVersion → 1), then validated field by field (→ 7, messages name the
-// field and the value). Unknown keys pass through; the raw object is kept next to the typed one.
+// A plugin config (the stdin of a plugin): decoded and checked in skel's order (JSON → 6, name → 7,
+// cniVersion → 1), then the protocol's fields validated one by one (→ 7, messages name the field
+// and the value). The plugin's own keys pass through untouched in `raw`.
 import { pluginConfigSchema } from "./config-schema.js";
 import { containerIdProblem } from "./env.js";
-import { CniError, CODE_DECODING_FAILURE, CODE_INVALID_NETWORK_CONFIG, CODE_UNSUPPORTED_FIELD } from "./errors.js";
+import { CniError, CODE_DECODING_FAILURE, CODE_INVALID_NETWORK_CONFIG } from "./errors.js";
 import { parseResult, type Result, toCanonicalResult } from "./result.js";
-import type { Attachment, Dns, Route } from "./types.js";
+import type { Attachment, Dns } from "./types.js";
 import { type CniVersion, DEFAULT_VERSION, requireSupportedVersion } from "./version.js";
 import { describeZodError, showValue } from "./zod-format.js";
-
-export { DRIVER_TYPES, ISOLATION_MODES, MACVLAN_MODES } from "./config-schema.js";
-
-export type DriverType = "bridge" | "macvlan" | "overlay";
-export type IsolationMode = "none" | "internal" | "strict";
-export type MacvlanMode = "bridge" | "private" | "vepa" | "passthru";
 
 /** `ipam`: delegated IPAM config; only `type` is ours to read, other keys belong to the IPAM plugin. */
 export interface IpamConfig {
@@ -63,31 +57,16 @@ export interface ConfigArgs {
   [key: string]: unknown;
 }
 
-/** A validated plugin config. Defaults: driver "bridge", isolation "none", booleans false. */
+/**
+ * A plugin config as the protocol defines it (skel's NetConf plus the conventions' keys). The
+ * plugin's own keys are not read here: they stay in `raw`, for the plugin's own parser
+ * (manager/network-config.ts for quantum), exactly as a Go plugin decodes its own struct.
+ */
 export interface PluginConfig {
   cniVersion: CniVersion;
   name: string;
   type?: string;
-  driver: DriverType;
-  /** `subnet` or `subnets`, normalized to a list (at most one IPv4 and one IPv6, no host bits). */
-  subnets: string[];
-  gateway?: string;
-  routes: Route[];
   dns?: Dns;
-  bridge?: string;
-  mtu?: number;
-  ipMasq: boolean;
-  hairpinMode: boolean;
-  promiscMode: boolean;
-  /** Also true when isDefaultGateway is set (the reference bridge implies it). */
-  isGateway: boolean;
-  isDefaultGateway: boolean;
-  forceAddress: boolean;
-  isolation: IsolationMode;
-  master?: string;
-  macvlanMode?: MacvlanMode;
-  dataDir?: string;
-  socketPath?: string;
   ipam?: IpamConfig;
   capabilities: Record<string, boolean>;
   runtimeConfig: RuntimeConfig;
@@ -96,6 +75,8 @@ export interface PluginConfig {
   prevResult?: Result;
   /** GC: `cni.dev/valid-attachments`, else the misnamed `cni.dev/attachments` (cni#1101). */
   validAttachments?: Attachment[];
+  /** The decoded object, every key included (delegation, pass-through, the plugin's own keys). */
+  raw: Record<string, unknown>;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -162,33 +143,16 @@ export function parsePluginConfig(input: string | Buffer | Record<string, unknow
     throw new CniError(CODE_INVALID_NETWORK_CONFIG, describeZodError(parsed.error, raw, "config field"));
   }
   const c = parsed.data;
-  refuseUnimplemented(raw);
   const out: PluginConfig = {
     cniVersion,
     name: raw["name"] as string,
-    driver: c.driver,
-    subnets: c.subnets ?? (c.subnet !== undefined ? [c.subnet] : []),
-    routes: c.routes,
-    ipMasq: c.ipMasq,
-    hairpinMode: c.hairpinMode,
-    promiscMode: c.promiscMode,
-    isGateway: c.isGateway || c.isDefaultGateway,
-    isDefaultGateway: c.isDefaultGateway,
-    forceAddress: c.forceAddress,
-    isolation: c.isolation,
     capabilities: c.capabilities,
     runtimeConfig: c.runtimeConfig as RuntimeConfig,
+    raw,
   };
   const optional = {
     type: c.type,
-    gateway: c.gateway,
     dns: c.dns,
-    bridge: c.bridge,
-    mtu: c.mtu,
-    master: c.master,
-    macvlanMode: c.macvlanMode,
-    dataDir: c.dataDir,
-    socketPath: c.socketPath,
     ipam: c.ipam as IpamConfig | undefined,
     args: c.args as ConfigArgs | undefined,
     validAttachments: c["cni.dev/valid-attachments"] ?? c["cni.dev/attachments"],
@@ -204,31 +168,4 @@ export function parsePluginConfig(input: string | Buffer | Record<string, unknow
     out.prevResult = toCanonicalResult(prev);
   }
   return out;
-}
-
-/**
- * Reference bridge keys whose feature quantum does not implement. Accepting them silently would
- * wire something else than asked (an untagged port for `vlan: 2`), so a non-default value is
- * refused with code 2, naming the key and the value.
- */
-const UNIMPLEMENTED: Record<string, (v: unknown) => boolean> = {
-  vlan: (v) => v !== 0 && v !== undefined && v !== null,
-  vlanTrunk: (v) => Array.isArray(v) && v.length > 0,
-  preserveDefaultVlan: (v) => v === true || v === "true",
-  macspoofchk: (v) => v === true || v === "true",
-  disableContainerInterface: (v) => v === true || v === "true",
-  enabledad: (v) => v === true || v === "true",
-  portIsolation: (v) => v === true || v === "true",
-};
-
-function refuseUnimplemented(raw: Record<string, unknown>): void {
-  for (const [key, isSet] of Object.entries(UNIMPLEMENTED)) {
-    if (isSet(raw[key])) {
-      throw new CniError(
-        CODE_UNSUPPORTED_FIELD,
-        `unsupported config field "${key}": ${showValue(raw[key])} (quantum does not implement it)`,
-        key === "portIsolation" ? 'use "isolation": "strict" for bridge port isolation' : undefined,
-      );
-    }
-  }
 }

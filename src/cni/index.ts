@@ -2,13 +2,16 @@
 export * from "./config.js";
 export * from "./conflist.js";
 export { ConverterRegistry, type ConvertFn, createConverterRegistry } from "./convert.js";
+export * from "./dispatch.js";
 export * from "./env.js";
 export * from "./errors.js";
 export * from "./ip.js";
 export * from "./result.js";
 export * from "./runtime.js";
+export * from "./schemas.js";
 export * from "./types.js";
 export type { IpConfigV020, ResultV020, V020Version } from "./v020/types.js";
 export type { InterfaceV040, IpConfigV040, ResultV040, V040Version } from "./v040/types.js";
 export type { InterfaceV100, IpConfigV100, ResultV100, V100Version } from "./v100/types.js";
 export * from "./version.js";
+export { describeZodError, showValue } from "./zod-format.js";

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import fc from "fast-check";
-import { MemoryStore } from "../store/index.js";
+import { MemoryStore } from "../store/testing/index.js";
 import { tryParseCidr } from "./address.js";
 import { Allocator } from "./allocator.js";
 import { IpamError } from "./errors.js";

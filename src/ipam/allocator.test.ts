@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { beforeEach, describe, it } from "node:test";
-import { MemoryStore } from "../store/index.js";
+import { MemoryStore } from "../store/testing/index.js";
 import { type AllocateRequest, Allocator } from "./allocator.js";
 import { IpamError, type IpamErrorKind } from "./errors.js";
 import type { RangeSet } from "./ranges.js";

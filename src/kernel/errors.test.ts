@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { KernelError, LinkNotFoundError, toKernelError } from "./errors.js";
-import { nativeError } from "./fake-channel.js";
+import { nativeError } from "./testing/fake-channel.js";
 
 describe("errors", () => {
   it("toKernelError: message names the object, the reason and the kernel's text", () => {

@@ -46,6 +46,11 @@ export class LinkNotFoundError extends KernelError {
   override name = "LinkNotFoundError";
 }
 
+/** The veth peer's name is already taken inside the target netns (EEXIST for the container's end). */
+export class PeerNameTakenError extends KernelError {
+  override name = "PeerNameTakenError";
+}
+
 /**
  * Converts what the addon threw into a KernelError about `object`; ENODEV becomes
  * LinkNotFoundError. Anything that is not an addon error is returned unchanged.

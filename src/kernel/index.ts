@@ -1,7 +1,7 @@
 // The kernel layer's public surface: rtnetlink over the netlink addon, netns handles, sysctls.
 // nftables.ts (written separately) is re-exported here too, so callers import one module.
 export { SCOPES, type Scope } from "./constants.js";
-export { KernelError, type KernelErrorInit, LinkNotFoundError } from "./errors.js";
+export { KernelError, type KernelErrorInit, LinkNotFoundError, PeerNameTakenError } from "./errors.js";
 export type { Family } from "./ip.js";
 export { checkNetnsPath, NetnsNotFoundError, NotANetnsError, openNetnsFd, withNetnsFd } from "./netns.js";
 export * from "./nftables.js";

@@ -3,11 +3,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { addAddress, decodeAddress } from "./address.js";
 import { AF, IFA, NDA, NLM_F, NTF, NUD, RTA, RTAX, RTM } from "./constants.js";
-import { FakeChannel } from "./fake-channel.js";
 import { addFdb, addNeighbour, decodeFdb, decodeNeighbour } from "./neighbour.js";
 import { attrNested, attrU32, decodeMessage, MessageBuilder, parseAttrs } from "./netlink-message.js";
 import { addRoute, decodeRoute } from "./route.js";
 import { decodeIfAddr, decodeNd, decodeRt, encodeIfAddr, encodeNd, encodeRt } from "./rtnl-headers.js";
+import { FakeChannel } from "./testing/fake-channel.js";
 
 describe("address, route and neighbour requests", () => {
   it("addAddress sends local, address and the IPv4 broadcast", () => {

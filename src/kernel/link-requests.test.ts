@@ -2,12 +2,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { AF, IFF, IFLA, IFLA_BRPORT, IFLA_INFO, NLM_F, RTM } from "./constants.js";
-import { FakeChannel, linkReply } from "./fake-channel.js";
 import { setBridgePort, setLink } from "./link.js";
 import { addVeth, addVxlan } from "./link-create.js";
 import { decodeLink } from "./link-decode.js";
 import { attrNested, attrStr, attrU8, attrU16be, attrU32, parseAttrs } from "./netlink-message.js";
 import { decodeIfInfo } from "./rtnl-headers.js";
+import { FakeChannel, linkReply } from "./testing/fake-channel.js";
 
 describe("link requests", () => {
   it("addVeth: one NEWLINK with master, up and the peer born in the netns under its name", () => {

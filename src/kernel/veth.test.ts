@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { IFLA, RTM } from "./constants.js";
 import { KernelError, LinkNotFoundError } from "./errors.js";
-import { FakeChannel, linkReply } from "./fake-channel.js";
 import { attrStr, parseAttrs } from "./netlink-message.js";
+import { FakeChannel, linkReply } from "./testing/fake-channel.js";
 import { createHostVeth, randomVethName } from "./veth.js";
 
 describe("createHostVeth", () => {

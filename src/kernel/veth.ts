@@ -1,6 +1,6 @@
 // Host-side veth names: random, with bounded retries when a name is already taken on the host.
 import { randomBytes } from "node:crypto";
-import { KernelError } from "./errors.js";
+import { type KernelError, PeerNameTakenError } from "./errors.js";
 import { getLink } from "./link.js";
 import { addVeth, isExists } from "./link-create.js";
 import type { Link, RtnlChannel, VethOptions } from "./types.js";
@@ -35,7 +35,7 @@ export function createHostVeth(ch: RtnlChannel, o: HostVethOptions): Link {
       if (!isExists(e)) throw e;
       // The kernel says EEXIST for either end: if the host name is free, the peer name clashed.
       if (getLink(ch, name) === null) {
-        throw new KernelError({
+        throw new PeerNameTakenError({
           errno: e.errno,
           code: e.code,
           op: "addVeth",

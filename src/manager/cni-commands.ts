@@ -1,3 +1,7 @@
+// The CNI verbs of quantum, one method each (add, del, check, gc, status): they are the handlers
+// the skel-like dispatcher of cni/ calls, in direct mode and in the daemon's workers alike. Each
+// parses quantum's keys of the config into the network model, runs delegated IPAM when the config
+// has an `ipam` section, and calls the same verb of the data dir's dataplane.
 import ipaddr from "ipaddr.js";
 import {
   type CniEnv,
@@ -5,72 +9,63 @@ import {
   CODE_INVALID_NETWORK_CONFIG,
   CODE_PLUGIN_NOT_AVAILABLE,
   type PluginConfig,
+  type PluginHandlers,
+  type PluginRequest,
   parseResult,
   type Result,
   toCanonicalResult,
 } from "../cni/index.js";
-import { AttachmentService } from "../network/attachments.js";
-import { DEFAULT_TABLE, Firewall, storeMarkers } from "../network/firewall/index.js";
-import type { ReconcileReport } from "../network/reconcile.js";
-import { openStore, type Store } from "../network/store.js";
-import type { AssignedIp, AttachResult, NetworkSpec, RouteSpec } from "../network/types.js";
+import {
+  type AssignedIp,
+  AttachmentProblemsError,
+  type AttachResult,
+  type Dataplane,
+  type DataplaneOptions,
+  Dataplanes,
+  type NetworkSpec,
+  type ReconcileReport,
+  type RouteSpec,
+} from "../network/index.js";
 import { toCniError } from "./errors.js";
-import { DEFAULT_DATA_DIR, specFromConfig } from "./network-spec.js";
+import { DEFAULT_DATA_DIR, parseQuantumConfig, type QuantumNetConf } from "./network-config.js";
 import { execPlugin, findPlugin } from "./plugin-exec.js";
 
-/** One CNI call, parsed: what the manager needs whatever carried it (exec or the daemon socket). */
-export interface CniRequest {
-  command: "ADD" | "DEL" | "CHECK" | "GC" | "STATUS";
-  env: CniEnv;
-  /** The environment as received, passed on unchanged to delegated IPAM plugins. */
-  rawEnv: Record<string, string | undefined>;
-  config: PluginConfig;
-  /** stdin exactly as received (delegates get the full config). */
-  stdin: Buffer | string;
-}
-
-export interface CniCommandsOptions {
-  /** Our nftables table (default "quantum"). */
-  firewallTable?: string;
+export interface CniCommandsOptions extends DataplaneOptions {
   /** Used when a config has no `dataDir`. */
   defaultDataDir?: string;
+  /**
+   * Record each network served in its store once (the daemon: reconcile finds a network's bridge
+   * by it, to clean ports left by an ADD that died half-way).
+   */
+  recordNetworks?: boolean;
 }
 
-/**
- * Executes CNI commands against networks: translates the config into the network model, runs
- * delegated IPAM when the config has an `ipam` section, and builds results. One store (and one
- * AttachmentService) per data dir, opened on first use and kept (the daemon reuses them).
- */
-export class CniCommands {
-  readonly #services = new Map<string, AttachmentService>();
-  readonly #stores: Store[] = [];
+export class CniCommands implements PluginHandlers {
+  readonly #dataplanes: Dataplanes;
   readonly #options: CniCommandsOptions;
+  readonly #recorded = new Set<string>();
 
   constructor(options: CniCommandsOptions = {}) {
     this.#options = options;
+    this.#dataplanes = new Dataplanes(options);
   }
 
   close(): void {
-    for (const s of this.#services.values()) s.close();
-    for (const s of this.#stores) s.close();
-    this.#services.clear();
-    this.#stores.length = 0;
+    this.#dataplanes.close();
   }
 
-  #service(config: PluginConfig): AttachmentService {
-    return this.#serviceFor(config.dataDir ?? this.#options.defaultDataDir ?? DEFAULT_DATA_DIR);
+  /** The data dirs served so far. */
+  dataDirs(): string[] {
+    return this.#dataplanes.dataDirs();
   }
 
-  #serviceFor(dir: string): AttachmentService {
-    let svc = this.#services.get(dir);
-    if (!svc) {
-      const store = openStore(dir);
-      this.#stores.push(store);
-      const table = this.#options.firewallTable ?? DEFAULT_TABLE;
-      svc = new AttachmentService(store, new Firewall({ table, markers: storeMarkers(store, table) }));
-      this.#services.set(dir, svc);
-    }
-    return svc;
+  /** The dataplane of a data dir (opened on first use and kept). */
+  dataplane(dataDir: string): Dataplane {
+    return this.#dataplanes.get(dataDir);
+  }
+
+  #dataplaneOf(net: QuantumNetConf): Dataplane {
+    return this.dataplane(net.dataDir ?? this.#options.defaultDataDir ?? DEFAULT_DATA_DIR);
   }
 
   /**
@@ -78,68 +73,76 @@ export class CniCommands {
    * after the answer. Undefined when it does not apply (delegated IPAM must see DEL in order; no
    * netns; nothing attached): the caller then runs the normal DEL.
    */
-  delFast(req: CniRequest, deferRelease: boolean): (() => void) | undefined {
+  delFast(req: PluginRequest, deferRelease: boolean): (() => void) | undefined {
     const { config, env } = req;
-    if (ipamType(config) || !env.netns || !env.containerId || !env.ifname) return undefined;
+    if (!env.netns || !env.containerId || !env.ifname) return undefined;
     const context = `DEL ${env.containerId}/${env.ifname} from network "${config.name}"`;
     try {
-      const spec = specFromConfig(config);
-      const req2 = { containerId: env.containerId, ifname: env.ifname, netnsPath: env.netns };
-      return this.#service(config).detachFast(spec, req2, deferRelease);
+      const net = parseQuantumConfig(config);
+      if (net.ipamType) return undefined;
+      const target = { containerId: env.containerId, ifname: env.ifname, netnsPath: env.netns };
+      return this.#dataplaneOf(net).delFast(net.spec, target, deferRelease);
     } catch (err) {
       throw toCniError(err, context);
     }
   }
 
-  /** Records the network of a served request in its store (reconcile finds its bridge by it). */
-  noteNetwork(config: PluginConfig): void {
-    this.#service(config).noteNetwork(specFromConfig(config));
-  }
-
   /** One reconcile pass over a data dir (daemon start, POST /v1/reconcile). */
   reconcile(dataDir: string, graceMs: number, sleep: (ms: number) => void): ReconcileReport {
-    return this.#serviceFor(dataDir).reconcile(dataDir, graceMs, sleep);
+    return this.dataplane(dataDir).reconcile(graceMs, sleep);
   }
 
   /** Attachments and reservations per network in a data dir (metrics). */
   stats(dataDir: string): Record<string, { attachments: number; reserved: number }> {
-    return this.#serviceFor(dataDir).stats();
+    return this.dataplane(dataDir).stats();
   }
 
-  async add(req: CniRequest): Promise<Result> {
+  async add(req: PluginRequest): Promise<Result> {
     const { config, env } = req;
     const context = `ADD ${env.containerId}/${env.ifname} to network "${config.name}"`;
-    const spec = specFromConfig(config);
-    const ipam = ipamType(config);
+    const net = parseQuantumConfig(config);
+    const spec = net.spec;
     let delegated: Result | undefined;
-    if (ipam) delegated = await this.#delegate(req, ipam, "ADD", context);
+    if (net.ipamType) delegated = await this.#delegate(req, net.ipamType, "ADD", context);
     try {
-      const svc = this.#service(config);
+      const dp = this.#dataplaneOf(net);
       if (delegated) spec.routes = mergeRoutes(spec.routes, delegated.routes ?? []);
-      const attached = svc.attach(spec, {
+      const attached = dp.add(spec, {
         containerId: env.containerId!,
         ifname: env.ifname!,
         netnsPath: env.netns!,
         requestedIps: requestedIps(config, env),
         ...macOf(config, env),
         ...(delegated ? { delegatedIps: ipsFromIpam(delegated, spec) } : {}),
-        // `"ipam": {}`: the reference bridge's layer-2-only mode, no addresses at all.
-        ...(config.ipam && !ipam ? { delegatedIps: [] } : {}),
+        ...(net.layer2Only ? { delegatedIps: [] } : {}),
       });
-      return buildResult(attached, config.dns ?? delegated?.dns);
+      if (this.#options.recordNetworks) this.#record(dp, spec);
+      return buildResult(attached, spec.dns ?? delegated?.dns);
     } catch (err) {
-      if (ipam) await this.#delegate(req, ipam, "DEL", context).catch(() => undefined);
+      if (net.ipamType) await this.#delegate(req, net.ipamType, "DEL", context).catch(() => undefined);
       throw toCniError(err, context);
     }
   }
 
-  async del(req: CniRequest): Promise<void> {
+  /** Records the network once per process; only a hint for reconcile, so it never fails an ADD. */
+  #record(dp: Dataplane, spec: NetworkSpec): void {
+    const key = `${dp.dataDir}\u0000${spec.name}`;
+    if (this.#recorded.has(key)) return;
+    try {
+      dp.noteNetwork(spec);
+      this.#recorded.add(key);
+    } catch {
+      // A store that cannot take the note now will be asked again by the next ADD.
+    }
+  }
+
+  async del(req: PluginRequest): Promise<void> {
     const { config, env } = req;
     const context = `DEL ${env.containerId}/${env.ifname} from network "${config.name}"`;
-    const spec = specFromConfig(config);
+    const net = parseQuantumConfig(config);
     let failure: CniError | undefined;
     try {
-      this.#service(config).detach(spec, {
+      this.#dataplaneOf(net).del(net.spec, {
         containerId: env.containerId!,
         ifname: env.ifname!,
         ...(env.netns ? { netnsPath: env.netns } : {}),
@@ -148,24 +151,22 @@ export class CniCommands {
       failure = toCniError(err, context);
     }
     // IPAM DEL runs even when our part failed: an address must never leak.
-    const ipam = ipamType(config);
-    if (ipam) await this.#delegate(req, ipam, "DEL", context);
+    if (net.ipamType) await this.#delegate(req, net.ipamType, "DEL", context);
     if (failure) throw failure;
   }
 
-  async check(req: CniRequest): Promise<void> {
+  async check(req: PluginRequest): Promise<void> {
     const { config, env } = req;
     const context = `CHECK ${env.containerId}/${env.ifname} on network "${config.name}"`;
     if (!config.prevResult) {
       throw new CniError(CODE_INVALID_NETWORK_CONFIG, `${context}: a prevResult is required for CHECK`);
     }
-    const ipam = ipamType(config);
-    if (ipam) await this.#delegate(req, ipam, "CHECK", context);
-    const spec = specFromConfig(config);
+    const net = parseQuantumConfig(config);
+    if (net.ipamType) await this.#delegate(req, net.ipamType, "CHECK", context);
     const expected = expectedFromPrevResult(config.prevResult);
     try {
-      this.#service(config).check(
-        spec,
+      this.#dataplaneOf(net).check(
+        net.spec,
         { containerId: env.containerId!, ifname: env.ifname!, ...(env.netns ? { netnsPath: env.netns } : {}) },
         expected,
       );
@@ -174,39 +175,42 @@ export class CniCommands {
     }
   }
 
-  async gc(req: CniRequest): Promise<void> {
+  async gc(req: PluginRequest): Promise<void> {
     const { config } = req;
     const context = `GC of network "${config.name}"`;
+    const net = parseQuantumConfig(config);
     const valid = (config.validAttachments ?? []).map((a) => ({ containerId: a.containerID, ifname: a.ifname }));
-    let failures: string[];
+    const failures: Error[] = [];
     try {
-      failures = this.#service(config).collect(specFromConfig(config), valid);
+      this.#dataplaneOf(net).gc(net.spec, valid);
     } catch (err) {
-      throw toCniError(err, context);
+      if (!(err instanceof AttachmentProblemsError)) throw toCniError(err, context);
+      failures.push(...err.problems);
     }
-    const ipam = ipamType(config);
-    if (ipam) await this.#delegateOptional(req, ipam, "GC", context, failures);
-    if (failures.length > 0) throw toCniError(new Error(failures.join("; ")), context);
+    if (net.ipamType) await this.#delegateOptional(req, net.ipamType, "GC", context, failures);
+    if (failures.length > 0) throw toCniError(new AttachmentProblemsError(failures, "GC"), context);
   }
 
-  async status(req: CniRequest): Promise<void> {
+  async status(req: PluginRequest): Promise<void> {
     const { config } = req;
     const context = `network "${config.name}" cannot serve ADD`;
-    let reasons: string[];
+    const net = parseQuantumConfig(config);
+    const reasons: Error[] = [];
     try {
-      reasons = this.#service(config).readiness(specFromConfig(config));
+      for (const reason of this.#dataplaneOf(net).status(net.spec)) reasons.push(new Error(reason));
     } catch (err) {
-      reasons = [`store unusable: ${(err as Error).message}`];
+      reasons.push(new Error(`store unusable: ${(err as Error).message}`, { cause: err }));
     }
-    const ipam = ipamType(config);
-    if (ipam) await this.#delegateOptional(req, ipam, "STATUS", context, reasons);
-    if (reasons.length > 0) throw new CniError(CODE_PLUGIN_NOT_AVAILABLE, `${context}: ${reasons.join("; ")}`);
+    if (net.ipamType) await this.#delegateOptional(req, net.ipamType, "STATUS", context, reasons);
+    if (reasons.length > 0) {
+      throw new CniError(CODE_PLUGIN_NOT_AVAILABLE, `${context}: ${reasons.map((r) => r.message).join("; ")}`);
+    }
   }
 
-  async #delegate(req: CniRequest, type: string, command: string, context: string): Promise<Result | undefined> {
+  async #delegate(req: PluginRequest, type: string, command: string, context: string): Promise<Result | undefined> {
     try {
       const path = findPlugin(type, req.env.path);
-      const out = await execPlugin(path, command, req.rawEnv, req.stdin.toString());
+      const out = await execPlugin(path, command, req.environ, req.stdin.toString());
       if (command !== "ADD") return undefined;
       return toCanonicalResult(parseResult(out, req.config.cniVersion));
     } catch (err) {
@@ -218,18 +222,13 @@ export class CniCommands {
    * GC and STATUS are 1.1.0 verbs: an IPAM plugin that predates them answers "incompatible
    * version" (code 1), which means "not implemented", not a failure.
    */
-  async #delegateOptional(req: CniRequest, type: string, command: string, context: string, out: string[]) {
+  async #delegateOptional(req: PluginRequest, type: string, command: string, context: string, out: Error[]) {
     try {
       await this.#delegate(req, type, command, context);
     } catch (err) {
-      if (!(err instanceof CniError && err.code === 1)) out.push((err as Error).message);
+      if (!(err instanceof CniError && err.code === 1)) out.push(err as Error);
     }
   }
-}
-
-function ipamType(config: PluginConfig): string | undefined {
-  const t = config.ipam?.type;
-  return t ? t : undefined;
 }
 
 /** runtimeConfig.ips, then args.cni.ips, else CNI_ARGS IP= (a plugin that reads `args` ignores the CNI_ARGS copy). */

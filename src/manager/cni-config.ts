@@ -1,14 +1,16 @@
 // CniConfig: where Quantum CNI keeps things on a host. Plain values with documented defaults;
 // CniConfig.default() also honours QUANTUM_* environment variables so tools and tests can point
 // a whole process at other directories without code changes.
+// This module stays light (no dataplane imports): the daemon's event-loop thread reads its defaults.
 import { isAbsolute, resolve } from "node:path";
-import { DEFAULT_DATA_DIR } from "./network-spec.js";
 
 /** Defaults of a production install. */
 export const DEFAULT_CONFIG_PATH = "/etc/cni/net.d";
 export const DEFAULT_PLUGIN_PATH = "/opt/cni/bin";
 export const DEFAULT_SOCKET_PATH = "/run/quantum/quantum.sock";
-export { DEFAULT_DATA_DIR };
+/** Where the built-in store lives unless a config says `dataDir`. */
+export const DEFAULT_DATA_DIR = "/var/lib/quantum";
+export { DEFAULT_RECONCILE_GRACE_MS } from "../network/reconcile-report.js";
 
 /** Environment variables CniConfig.default() reads (each overrides one default). */
 export const CONFIG_ENV = {

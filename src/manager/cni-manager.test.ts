@@ -18,6 +18,7 @@ import { CniConfig } from "./cni-config.js";
 import { CniManager } from "./cni-manager.js";
 import { ForeignConfigError } from "./config-files.js";
 import { MANAGED_KEY } from "./conflist-generator.js";
+import { parseQuantumConfig } from "./network-config.js";
 
 describe("CniConfig", () => {
   it("default() has the production paths and honours QUANTUM_* variables", () => {
@@ -86,15 +87,19 @@ describe("CniManager config files", () => {
     assert.deepEqual(list.plugins[2]!.capabilities, { portMappings: true });
     assert.deepEqual(list.plugins[3]!.capabilities, { bandwidth: true });
     for (const p of list.plugins) parsePluginConfig({ ...p, cniVersion: list.cniVersion, name: list.name });
-    const ours = parsePluginConfig({ ...list.plugins[0], cniVersion: "1.1.0", name: "gen-net" });
+    const parsed = parseQuantumConfig(parsePluginConfig({ ...list.plugins[0], cniVersion: "1.1.0", name: "gen-net" }));
+    const ours = parsed.spec;
     assert.equal(ours.driver, "bridge");
-    assert.deepEqual(ours.subnets, ["172.17.0.0/16", "fd17::/64"]);
-    assert.equal(ours.gateway, "172.17.0.1");
+    assert.deepEqual(
+      ours.subnets.map((s) => s.subnet),
+      ["172.17.0.0/16", "fd17::/64"],
+    );
+    assert.equal(ours.subnets[0]?.gateway, "172.17.0.1");
     assert.equal(ours.mtu, 1400);
     assert.equal(ours.isolation, "none");
     assert.equal(ours.bridge, "qbr-gen-net");
-    assert.equal(ours.dataDir, join(root, "data"), "a non-default dataDir is carried");
-    assert.equal(ours.socketPath, join(root, "q.sock"));
+    assert.equal(parsed.dataDir, join(root, "data"), "a non-default dataDir is carried");
+    assert.equal(parsed.socketPath, join(root, "q.sock"));
     assert.deepEqual(ours.dns, { nameservers: ["8.8.8.8", "8.8.4.4"], search: ["quantum.local"] });
     assert.deepEqual(ours.routes, [
       { dst: "0.0.0.0/0", gw: "172.17.0.1" },

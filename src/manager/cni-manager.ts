@@ -1,21 +1,11 @@
 // CniManager: the host-level face of Quantum CNI. It owns the CNI config directory (generates,
-// installs and uninstalls network conflists), opens the store for the VirtualNetworkManager, and
-// executes CNI commands through CniCommands (the same code the plugin and the daemon run).
+// installs and uninstalls network conflists), the data dir's dataplane (its networks are the
+// VirtualNetworkManager), and executes CNI commands through the protocol's dispatcher and
+// CniCommands (the same code the plugin and the daemon run).
 import { mkdirSync } from "node:fs";
-import {
-  type CniCommand,
-  checkCommandVersion,
-  configVersion,
-  decodeConfigJson,
-  parseCniEnv,
-  parsePluginConfig,
-  QUANTUM_CNI_ARGS,
-  type Result,
-  versionInfo,
-} from "../cni/index.js";
-import { openStore, type Store } from "../network/store.js";
-import { type Network, VirtualNetworkManager } from "../network/virtual-network-manager.js";
-import { CniCommands, type CniRequest } from "./cni-commands.js";
+import { type CniCommand, cniDispatch, type PluginHandlers, type Result, versionInfo } from "../cni/index.js";
+import type { Network, VirtualNetworkManager } from "../network/index.js";
+import { CniCommands } from "./cni-commands.js";
 import { CniConfig } from "./cni-config.js";
 import {
   conflistPath,
@@ -52,8 +42,6 @@ export interface InstalledConfig {
 
 export class CniManager {
   readonly config: CniConfig;
-  #store: Store | undefined;
-  #networks: VirtualNetworkManager | undefined;
   #commands: CniCommands | undefined;
 
   constructor(config: CniConfig = CniConfig.default()) {
@@ -67,13 +55,12 @@ export class CniManager {
    */
   async init(): Promise<void> {
     this.#ensureConfigDir();
-    this.#openStore();
+    this.networks;
   }
 
-  /** The networks of this manager's store (opens the store on first use). */
+  /** The networks of this manager's data dir (its dataplane is opened on first use). */
   get networks(): VirtualNetworkManager {
-    this.#networks ??= new VirtualNetworkManager(this.#openStore(), { firewallTable: this.config.firewallTable });
-    return this.#networks;
+    return this.commands.dataplane(this.config.dataDir).networks;
   }
 
   /** The executor of CNI commands (ADD/DEL/CHECK/GC/STATUS), with this config's data dir as default. */
@@ -86,12 +73,8 @@ export class CniManager {
   }
 
   close(): void {
-    this.#networks?.close();
     this.#commands?.close();
-    this.#store?.close();
-    this.#networks = undefined;
     this.#commands = undefined;
-    this.#store = undefined;
   }
 
   /**
@@ -163,35 +146,30 @@ export class CniManager {
     env: Record<string, string | undefined>,
     stdin: string | Buffer | Record<string, unknown> = {},
   ): Promise<Result | VersionAnswer | undefined> {
-    const rawEnv = { ...env, CNI_COMMAND: command };
-    const cniEnv = parseCniEnv(rawEnv, { knownArgs: QUANTUM_CNI_ARGS });
     if (command === "VERSION") return versionInfo();
-    const raw = decodeConfigJson(stdin);
-    checkCommandVersion(command, configVersion(raw));
-    const config = parsePluginConfig(raw);
-    const req: CniRequest = {
-      command,
-      env: cniEnv,
-      rawEnv,
-      config,
-      stdin: typeof stdin === "string" || Buffer.isBuffer(stdin) ? stdin : JSON.stringify(stdin),
+    const commands = this.commands;
+    let result: Result | undefined;
+    // The dispatcher's own verbs, with the ADD result kept instead of printed.
+    const handlers: PluginHandlers = {
+      add: async (req) => {
+        result = await commands.add(req);
+        return result;
+      },
+      del: (req) => commands.del(req),
+      check: (req) => commands.check(req),
+      gc: (req) => commands.gc(req),
+      status: (req) => commands.status(req),
     };
-    switch (command) {
-      case "ADD":
-        return this.commands.add(req);
-      case "DEL":
-        await this.commands.del(req);
-        return undefined;
-      case "CHECK":
-        await this.commands.check(req);
-        return undefined;
-      case "GC":
-        await this.commands.gc(req);
-        return undefined;
-      case "STATUS":
-        await this.commands.status(req);
-        return undefined;
-    }
+    const bytes =
+      typeof stdin === "string" || Buffer.isBuffer(stdin) ? Buffer.from(stdin) : Buffer.from(JSON.stringify(stdin));
+    const outcome = await cniDispatch(handlers, {
+      env: { ...env, CNI_COMMAND: command },
+      stdin: bytes,
+      stdout: () => undefined,
+      stderr: () => undefined,
+    });
+    if (outcome.error) throw outcome.error;
+    return result;
   }
 
   #ensureConfigDir(): void {
@@ -202,10 +180,5 @@ export class CniManager {
         cause: err,
       });
     }
-  }
-
-  #openStore(): Store {
-    this.#store ??= openStore(this.config.dataDir);
-    return this.#store;
   }
 }

@@ -14,7 +14,7 @@ import {
   writeSync,
 } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { validateNetworkName } from "../network/network-validation.js";
+import { validateNetworkName } from "../network/index.js";
 import { MANAGED_KEY } from "./conflist-generator.js";
 
 /** A file at the target path that Quantum CNI did not write: never overwritten nor removed. */

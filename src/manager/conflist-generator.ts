@@ -11,9 +11,8 @@ import {
   parsePluginConfig,
   versionAtLeast,
 } from "../cni/index.js";
-import { NetworkDriverType } from "../network/types.js";
-import type { Network } from "../network/virtual-network-manager.js";
-import { DEFAULT_DATA_DIR } from "./network-spec.js";
+import { type Network, NetworkDriverType } from "../network/index.js";
+import { DEFAULT_DATA_DIR, parseQuantumConfig, type QuantumNetConf } from "./network-config.js";
 
 /** Top-level list key marking a conflist written by Quantum CNI. */
 export const MANAGED_KEY = "quantum.managed";
@@ -112,7 +111,7 @@ export function generateConflist(network: Network, options: GenerateOptions = {}
 export interface ValidatedConflist {
   list: ConfList;
   /** Our plugin entries, each as the plugin would parse it (with the list's name and version). */
-  quantum: PluginConfig[];
+  quantum: { config: PluginConfig; net: QuantumNetConf }[];
 }
 
 /**
@@ -125,11 +124,12 @@ export function validateConflist(conf: NetworkConfigList | string): ValidatedCon
   if (list.plugins.length === 0) {
     throw new CniError(CODE_INVALID_NETWORK_CONFIG, `conflist "${list.name}" has no plugins`);
   }
-  const quantum: PluginConfig[] = [];
+  const quantum: ValidatedConflist["quantum"] = [];
   list.plugins.forEach((p, i) => {
     if (p.type !== PLUGIN_TYPE) return;
     try {
-      quantum.push(parsePluginConfig({ ...p, cniVersion: list.cniVersion, name: list.name }));
+      const config = parsePluginConfig({ ...p, cniVersion: list.cniVersion, name: list.name });
+      quantum.push({ config, net: parseQuantumConfig(config) });
     } catch (err) {
       const e = err as CniError;
       throw new CniError(e.code ?? CODE_INVALID_NETWORK_CONFIG, `plugins[${i}] (type "${p.type}"): ${e.message}`);

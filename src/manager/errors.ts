@@ -5,8 +5,14 @@ import {
   CODE_INVALID_NETWORK_CONFIG,
   CODE_UNSUPPORTED_FIELD,
 } from "../cni/index.js";
-import { UnsupportedDriverError } from "../network/drivers.js";
-import { InterfaceExistsError, IpamError, KernelError, NetnsNotFoundError, NotANetnsError } from "../network/errors.js";
+import {
+  InterfaceExistsError,
+  IpamError,
+  NetnsNotFoundError,
+  NotANetnsError,
+  PeerNameTakenError,
+  UnsupportedDriverError,
+} from "../network/index.js";
 import { DelegateError } from "./plugin-exec.js";
 
 /** Plugin-specific codes (100+ is ours by the spec). */
@@ -14,21 +20,22 @@ export const CODE_POOL_EXHAUSTED = 100;
 export const CODE_ADDRESS_UNAVAILABLE = 101;
 export const CODE_DUPLICATE_ATTACHMENT = 102;
 
-/** The innermost error that has a CNI meaning, following `cause`. */
+/** The error types that carry a CNI meaning; anything else is 999. */
+const MEANINGFUL = [
+  CniError,
+  IpamError,
+  DelegateError,
+  NetnsNotFoundError,
+  NotANetnsError,
+  InterfaceExistsError,
+  PeerNameTakenError,
+  UnsupportedDriverError,
+] as const;
+
+/** The innermost error that has a CNI meaning, following `cause` (by type, never by message text). */
 function meaningful(err: unknown): unknown {
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
-    if (
-      e instanceof CniError ||
-      e instanceof IpamError ||
-      e instanceof DelegateError ||
-      e instanceof NetnsNotFoundError ||
-      e instanceof NotANetnsError ||
-      e instanceof InterfaceExistsError ||
-      e instanceof UnsupportedDriverError ||
-      (e instanceof KernelError && e.code === "EEXIST" && e.object.startsWith("veth peer "))
-    ) {
-      return e;
-    }
+    if (MEANINGFUL.some((type) => e instanceof type)) return e;
   }
   return undefined;
 }
@@ -58,7 +65,7 @@ export function toCniError(err: unknown, context: string): CniError {
   if (root instanceof NetnsNotFoundError || root instanceof NotANetnsError) {
     return new CniError(CODE_INVALID_ENVIRONMENT_VARIABLES, `${message} (CNI_NETNS)`, undefined, { cause: err });
   }
-  if (root instanceof InterfaceExistsError || root instanceof KernelError) {
+  if (root instanceof InterfaceExistsError || root instanceof PeerNameTakenError) {
     return new CniError(CODE_INVALID_ENVIRONMENT_VARIABLES, `${message} (CNI_IFNAME)`, undefined, { cause: err });
   }
   if (root instanceof UnsupportedDriverError) {

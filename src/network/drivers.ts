@@ -3,25 +3,31 @@ import type { NetworkDriver } from "./driver.js";
 import { macvlanDriver } from "./macvlan/index.js";
 import { NetworkDriverType } from "./types.js";
 
+/** The drivers a dataplane wires containers with, by type (unit tests hand in fakes). */
+export type DriverTable = ReadonlyMap<NetworkDriverType, NetworkDriver>;
+
 /** Drivers by type. Overlay is reserved for multi-host and refused until it exists. */
-const drivers = new Map<NetworkDriverType, NetworkDriver>([
+export const defaultDrivers: DriverTable = new Map<NetworkDriverType, NetworkDriver>([
   [NetworkDriverType.Bridge, bridgeDriver],
   [NetworkDriverType.Macvlan, macvlanDriver],
 ]);
 
 export class UnsupportedDriverError extends Error {
-  constructor(readonly driver: string) {
+  constructor(
+    readonly driver: string,
+    supported: Iterable<string> = defaultDrivers.keys(),
+  ) {
     super(
       driver === NetworkDriverType.Overlay
         ? `driver "overlay" is reserved for multi-host networking and not available yet`
-        : `unknown driver "${driver}" (supported: ${[...drivers.keys()].join(", ")})`,
+        : `unknown driver "${driver}" (supported: ${[...supported].join(", ")})`,
     );
     this.name = "UnsupportedDriverError";
   }
 }
 
-export function driverFor(type: NetworkDriverType | string): NetworkDriver {
+export function driverFor(type: NetworkDriverType | string, drivers: DriverTable = defaultDrivers): NetworkDriver {
   const driver = drivers.get(type as NetworkDriverType);
-  if (!driver) throw new UnsupportedDriverError(type);
+  if (!driver) throw new UnsupportedDriverError(type, drivers.keys());
   return driver;
 }

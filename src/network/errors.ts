@@ -1,3 +1,6 @@
+// The errors the network layer raises itself. Each keeps its cause; lists of failures are lists of
+// errors, so the manager maps codes from their types and a person reads every one.
+
 /** The container already has an interface of the requested name: ADD must fail, never reuse it. */
 export class InterfaceExistsError extends Error {
   constructor(
@@ -9,18 +12,26 @@ export class InterfaceExistsError extends Error {
   }
 }
 
-/** An operation that ran every step and collected what failed (DEL, CHECK, GC). */
-export class AttachmentProblemsError extends Error {
+/** One thing that went wrong or was found, with what it was about; `cause` is the error below. */
+export class Problem extends Error {
   constructor(
-    readonly problems: string[],
-    what: string,
+    readonly what: string,
+    cause?: unknown,
   ) {
-    super(`${what}: ${problems.join("; ")}`);
-    this.name = "AttachmentProblemsError";
+    super(cause === undefined ? what : `${what}: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
+    this.name = "Problem";
   }
 }
 
-// The errors the network layer's operations let through from below, re-exported so the layers
-// above (manager/) can map them to CNI codes without reaching past network/.
-export { IpamError, type IpamErrorKind } from "../ipam/index.js";
-export { KernelError, LinkNotFoundError, NetnsNotFoundError, NotANetnsError } from "../kernel/index.js";
+/** An operation that ran every step and collected what failed (DEL, GC) or what it found (CHECK). */
+export class AttachmentProblemsError extends Error {
+  constructor(
+    readonly problems: readonly Error[],
+    what: string,
+  ) {
+    super(`${what}: ${problems.map((p) => p.message).join("; ")}`, { cause: problems[0] });
+    this.name = "AttachmentProblemsError";
+  }
+}

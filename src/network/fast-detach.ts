@@ -3,17 +3,20 @@
 // right after. The scheduler holds the container's slot until that deletion is done, so no later
 // operation on the container overtakes it; a daemon that dies in between finishes the deletion at
 // its next reconcile (listPendingLinkDeletions).
-import { LinkNotFoundError, NetnsNotFoundError, NotANetnsError, Rtnl } from "../kernel/index.js";
+import { LinkNotFoundError, NetnsNotFoundError, NotANetnsError, type Rtnl } from "../kernel/index.js";
 import type { PendingLinkDeletion, Store } from "../store/index.js";
-import { driverFor } from "./drivers.js";
-import { AttachmentProblemsError } from "./errors.js";
-import type { Firewall } from "./firewall/index.js";
+import type { NetworkDriver } from "./driver.js";
+import { AttachmentProblemsError, Problem } from "./errors.js";
+import type { FirewallPort, KernelPort } from "./ports.js";
 import type { NetworkSpec } from "./types.js";
 
 export interface FastDelDeps {
   store: Store;
-  firewall: Firewall;
+  firewall: FirewallPort;
+  kernel: KernelPort;
   hostRtnl: () => Rtnl;
+  /** The network's driver; throws for an unknown one. */
+  driver: (spec: NetworkSpec) => NetworkDriver;
 }
 
 /**
@@ -32,13 +35,13 @@ export function detachFast(
   const context = `DEL ${containerId}/${ifname} from network "${spec.name}"`;
   const record = deps.store.getAttachment(spec.name, containerId, ifname);
   if (!record) return undefined;
-  driverFor(spec.driver); // an unknown driver fails here, before anything is released
-  const failures: string[] = [];
+  const driver = deps.driver(spec); // an unknown driver fails here, before anything is released
+  const failures: Problem[] = [];
   const removeElements = () => {
     try {
       deps.firewall.removeContainers(spec.id, [{ containerId, ifname, ips: record.ips.map(stripPrefix) }]);
     } catch (err) {
-      failures.push(`remove firewall elements: ${(err as Error).message}`);
+      failures.push(new Problem("remove firewall elements", err));
     }
   };
   const release = () => deps.store.releaseById(spec.name, containerId, ifname);
@@ -60,10 +63,10 @@ export function detachFast(
       });
     });
   } catch (err) {
-    failures.push(`release addresses: ${(err as Error).message}`);
+    failures.push(new Problem("release addresses", err));
   }
   const deleteLink = () => {
-    driverFor(spec.driver).detach(deps.hostRtnl(), spec, {
+    driver.detach(deps.hostRtnl(), spec, {
       containerId,
       ifname,
       netnsPath,
@@ -79,7 +82,7 @@ export function detachFast(
         deps.store.transaction(release);
       }
     } catch (err) {
-      failures.push(`remove the container's link: ${(err as Error).message}`);
+      failures.push(new Problem("remove the container's link", err));
     }
     throw new AttachmentProblemsError(failures, context);
   }
@@ -87,7 +90,7 @@ export function detachFast(
     deleteLink();
     if (deferRelease) {
       removeElements();
-      if (failures.length > 0) throw new Error(failures.join("; "));
+      if (failures.length > 0) throw new AttachmentProblemsError(failures, context);
       deps.store.transaction(release);
     }
     if (pending) deps.store.removePendingLinkDeletion(pending.id);
@@ -98,10 +101,10 @@ export function detachFast(
  * Deletes a recorded link: inside its netns when that still exists, else by its host end. Missing
  * netns or link count as done.
  */
-export function finishPendingDeletion(host: Rtnl, p: PendingLinkDeletion): void {
+export function finishPendingDeletion(kernel: KernelPort, host: Rtnl, p: PendingLinkDeletion): void {
   let ctr: Rtnl | undefined;
   try {
-    ctr = Rtnl.open(p.netns);
+    ctr = kernel.openNetns(p.netns);
   } catch (err) {
     if (!(err instanceof NetnsNotFoundError || err instanceof NotANetnsError)) throw err;
   }

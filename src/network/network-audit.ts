@@ -5,10 +5,10 @@
 // - orphan-link: a veth port on one of our bridges that no attachment owns;
 // - orphan-element: an address in a network's nftables sets that nothing in the store holds.
 // Runs in the calling process's network namespace (the one the plugin runs in).
-import { checkNetnsPath, LinkNotFoundError, NetnsNotFoundError, NotANetnsError, type Rtnl } from "../kernel/index.js";
+import { LinkNotFoundError, type Rtnl } from "../kernel/index.js";
 import type { Attachment, Store } from "../store/index.js";
-import type { Firewall } from "./firewall/index.js";
 import { networkId } from "./network-ids.js";
+import type { FirewallPort, KernelPort } from "./ports.js";
 
 export type FindingKind = "stale-attachment" | "orphan-reservation" | "orphan-link" | "orphan-element";
 
@@ -32,8 +32,9 @@ export interface AuditDeps {
   store: Store;
   /** rtnetlink in the host netns. */
   host: Rtnl;
+  kernel: KernelPort;
   /** Undefined when nft is not installed: the firewall checks are skipped. */
-  firewall?: Firewall;
+  firewall?: FirewallPort;
 }
 
 export interface RepairReport {
@@ -58,7 +59,7 @@ export function auditNetworks(deps: AuditDeps): Finding[] {
       ips: a.ips.map(plain),
       ...(a.hostIfname ? { link: a.hostIfname } : {}),
     };
-    if (a.netns && netnsGone(a.netns)) {
+    if (a.netns && deps.kernel.netnsGone(a.netns)) {
       findings.push({
         kind: "stale-attachment",
         key: `att:${who}`,
@@ -188,15 +189,6 @@ function networkNames(store: Store, attachments: Attachment[]): Set<string> {
   for (const a of attachments) names.add(a.network);
   for (const r of store.listReservations()) names.add(r.network);
   return names;
-}
-
-function netnsGone(path: string): boolean {
-  try {
-    checkNetnsPath(path);
-    return false;
-  } catch (err) {
-    return err instanceof NetnsNotFoundError || err instanceof NotANetnsError;
-  }
 }
 
 function deleteLink(host: Rtnl, name: string): void {

@@ -26,3 +26,6 @@ export const REPAIR_KINDS: readonly RepairKind[] = [
   "orphanLinks",
   "orphanElements",
 ];
+
+/** How long half-made state must persist before reconcile removes it (a direct-mode ADD may be building it). */
+export const DEFAULT_RECONCILE_GRACE_MS = 5000;

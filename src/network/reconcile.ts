@@ -9,19 +9,11 @@
 // - firewall address elements with no reservation behind them are removed.
 // Steps after the pending deletions are network-audit.ts (what quantumctl doctor reports), repaired.
 // Runs in a worker (all of it is synchronous kernel and SQLite work).
-import type { Rtnl } from "../kernel/index.js";
-import type { Store } from "../store/index.js";
 import { finishPendingDeletion } from "./fast-detach.js";
-import type { Firewall } from "./firewall/index.js";
-import { auditNetworks, repairFindings } from "./network-audit.js";
+import { type AuditDeps, auditNetworks, repairFindings } from "./network-audit.js";
 import type { ReconcileReport } from "./reconcile-report.js";
 
-export type { ReconcileReport } from "./reconcile-report.js";
-
-export interface ReconcileDeps {
-  store: Store;
-  firewall: Firewall;
-  host: Rtnl;
+export interface ReconcileDeps extends AuditDeps {
   /** Waits between the two looks at half-made state (a synchronous sleep in the worker). */
   sleep: (ms: number) => void;
   graceMs: number;
@@ -55,13 +47,14 @@ export function reconcileStore(deps: ReconcileDeps, dataDir: string): ReconcileR
       return false;
     }
   };
-  const { store, firewall, host } = deps;
+  const { store, host, kernel } = deps;
 
   // 1. Pending link deletions, unless the same netns/ifname was attached again since.
   const attachments = store.listAttachments();
   for (const p of store.listPendingLinkDeletions()) {
     const reused = attachments.some((a) => a.netns === p.netns && a.ifname === p.ifname && a.createdAt >= p.createdAt);
-    if (!reused && !attempt(`delete link ${p.ifname} in ${p.netns}`, () => finishPendingDeletion(host, p))) continue;
+    if (!reused && !attempt(`delete link ${p.ifname} in ${p.netns}`, () => finishPendingDeletion(kernel, host, p)))
+      continue;
     store.removePendingLinkDeletion(p.id);
     report.pendingDeletions++;
     report.items.push(`pending deletion ${p.containerId}/${p.ifname}${reused ? " (netns reused, skipped)" : ""}`);
@@ -70,7 +63,7 @@ export function reconcileStore(deps: ReconcileDeps, dataDir: string): ReconcileR
   // 2. Everything else is the audit quantumctl doctor shows, repaired. What may be an ADD or DEL
   //    half-way (an orphan reservation, link or element) is repaired only when a second look,
   //    grace apart, still finds it; an attachment whose netns is gone is repaired at once.
-  const audit = { store, host, firewall };
+  const audit: AuditDeps = deps;
   const first = auditNetworks(audit);
   const waits = first.some((f) => f.kind !== "stale-attachment");
   if (waits) deps.sleep(deps.graceMs);

@@ -1,6 +1,7 @@
 /**
- * The network model the drivers work on. Nothing here knows CNI JSON: the manager translates a
- * plugin config into a NetworkSpec and a CNI request into an AttachRequest.
+ * The network model, declared once: the manager parses a plugin config straight into a NetworkSpec
+ * (manager/network-config.ts), VirtualNetworkManager keeps a Network (a NetworkSpec plus its record),
+ * and both get their defaults from networkSpec() (network-spec.ts). Nothing here knows CNI JSON.
  */
 
 export enum NetworkDriverType {
@@ -17,6 +18,18 @@ export enum IsolationLevel {
   Internal = "internal",
   /** Internal, plus bridge port isolation: containers reach only the gateway. */
   Strict = "strict",
+}
+
+/** Macvlan modes (the kernel's names). */
+export const MACVLAN_MODES = ["bridge", "private", "vepa", "passthru"] as const;
+export type MacvlanMode = (typeof MACVLAN_MODES)[number];
+
+/** DNS settings handed to containers (the CNI result's `dns`). */
+export interface NetworkDns {
+  nameservers?: string[];
+  domain?: string;
+  search?: string[];
+  options?: string[];
 }
 
 /** One address range of a subnet (host-local's `range`). */
@@ -58,7 +71,9 @@ export interface NetworkSpec {
   forceAddress: boolean;
   /** Macvlan parent link and mode. */
   master?: string;
-  macvlanMode?: "bridge" | "private" | "vepa" | "passthru";
+  macvlanMode?: MacvlanMode;
+  /** Handed to containers in the result; drivers do not read it. */
+  dns?: NetworkDns;
 }
 
 /** An address to configure in the container (from built-in or delegated IPAM). */

@@ -1,3 +1,5 @@
+import { Problem } from "./errors.js";
+
 /**
  * A stack of compensating actions. Each step of an ADD that changes state pushes its undo;
  * on failure everything is unwound in reverse so nothing is left half-created.
@@ -10,13 +12,13 @@ export class UndoStack {
   }
 
   /** Runs every undo in reverse; returns the failures (an undo must never mask the original error). */
-  unwind(): string[] {
-    const failures: string[] = [];
+  unwind(): Problem[] {
+    const failures: Problem[] = [];
     for (let step = this.#steps.pop(); step; step = this.#steps.pop()) {
       try {
         step.undo();
       } catch (err) {
-        failures.push(`undo "${step.what}": ${(err as Error).message}`);
+        failures.push(new Problem(`undo "${step.what}"`, err));
       }
     }
     return failures;
@@ -28,15 +30,22 @@ export class UndoStack {
   }
 }
 
-/** Error of a named step of an attachment, so the CNI error says where it failed. */
+/**
+ * Error of a named step of an attachment, so the CNI error says where it failed. When the unwind
+ * itself failed, the message says what was left behind: the user must know what to clean up.
+ */
 export class StepError extends Error {
   constructor(
     readonly step: string,
     cause: unknown,
-    readonly undoFailures: string[] = [],
+    readonly undoFailures: readonly Error[] = [],
   ) {
     const msg = cause instanceof Error ? cause.message : String(cause);
-    super(`${step}: ${msg}`, { cause });
+    const left =
+      undoFailures.length === 0
+        ? ""
+        : `; and unwinding failed, left behind: ${undoFailures.map((f) => f.message).join("; ")}`;
+    super(`${step}: ${msg}${left}`, { cause });
     this.name = "StepError";
   }
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MemoryStore } from "../store/index.js";
+import { MemoryStore } from "../store/testing/index.js";
 import {
   InvalidNetworkError,
   NetworkExistsError,

@@ -4,11 +4,12 @@
 // state (the bridge and firewall objects appear with the first container); deleting one detaches
 // what is left when forced and removes the network's bridge and firewall objects, in the calling
 // process's network namespace (the one the plugin runs in).
-import { LinkNotFoundError, nftAvailable, Rtnl } from "../kernel/index.js";
-import { type Attachment, SqliteStore, type Store } from "../store/index.js";
-import { AttachmentService } from "./attachments.js";
-import { Firewall } from "./firewall/index.js";
+import { LinkNotFoundError } from "../kernel/index.js";
+import type { Attachment, Store } from "../store/index.js";
+import type { Dataplane } from "./dataplane.js";
+import { AttachmentProblemsError, Problem } from "./errors.js";
 import { defaultBridgeName, networkId } from "./network-ids.js";
+import { networkSpec } from "./network-spec.js";
 import {
   checkDriver,
   checkGateway,
@@ -25,23 +26,21 @@ import {
   subnetsOverlap,
   validateNetworkName,
 } from "./network-validation.js";
-import { IsolationLevel, NetworkDriverType, type NetworkSpec, type RouteSpec } from "./types.js";
-
-export type MacvlanMode = "bridge" | "private" | "vepa" | "passthru";
-const MACVLAN_MODES: readonly MacvlanMode[] = ["bridge", "private", "vepa", "passthru"];
+import { openDataplane } from "./open-dataplane.js";
+import {
+  type IsolationLevel,
+  MACVLAN_MODES,
+  type MacvlanMode,
+  type NetworkDns,
+  NetworkDriverType,
+  type NetworkSpec,
+  type RouteSpec,
+} from "./types.js";
 
 /** One address range of a network, with its gateway (always set: the first host by default). */
 export interface NetworkSubnet {
   subnet: string;
   gateway: string;
-}
-
-/** DNS settings handed to containers (the CNI result's `dns`). */
-export interface NetworkDns {
-  nameservers?: string[];
-  domain?: string;
-  search?: string[];
-  options?: string[];
 }
 
 /** A network as VirtualNetworkManager keeps it. */
@@ -111,11 +110,9 @@ export interface DeleteNetworkResult {
 }
 
 export interface VirtualNetworkManagerOptions {
-  /** nftables table (default "quantum", as the plugin). */
+  /** nftables table (default "quantum", as the plugin); with a store given instead of a dataplane. */
   firewallTable?: string;
-  firewall?: Firewall;
-  attachments?: AttachmentService;
-  /** Close the store on close() (default false: the caller owns it). */
+  /** Close the store on close() (default false: the caller owns it); with a store given. */
   closeStore?: boolean;
 }
 
@@ -141,35 +138,46 @@ function isStoredNetwork(spec: unknown): spec is StoredNetwork {
  * same API later; with SQLite they complete synchronously inside.
  */
 export class VirtualNetworkManager {
-  readonly #store: Store;
-  readonly #ownsStore: boolean;
-  readonly #options: VirtualNetworkManagerOptions;
-  #firewall: Firewall | undefined;
-  #attachments: AttachmentService | undefined;
-  #host: Rtnl | undefined;
+  readonly #dataplane: Dataplane;
+  /** Set when this manager opened its dataplane itself (and so closes it). */
+  #ownsDataplane: boolean;
 
-  constructor(store: Store, options: VirtualNetworkManagerOptions = {}) {
-    this.#store = store;
-    this.#ownsStore = options.closeStore ?? false;
-    this.#options = options;
-    this.#firewall = options.firewall;
-    this.#attachments = options.attachments;
+  /**
+   * Over a dataplane (what `Dataplane.networks` and CniManager hand out), or over a store, for
+   * which it opens a dataplane of its own (closed with the store when `closeStore`).
+   */
+  constructor(source: Dataplane | Store, options: VirtualNetworkManagerOptions = {}) {
+    if (isDataplane(source)) {
+      this.#dataplane = source;
+      this.#ownsDataplane = false;
+    } else {
+      this.#dataplane = openDataplane(
+        { store: source, ownsStore: options.closeStore ?? false },
+        options.firewallTable ? { firewallTable: options.firewallTable } : {},
+      );
+      this.#ownsDataplane = true;
+    }
   }
 
   /** A manager over `<dataDir>/quantum.db`, which it closes on close(). */
   static open(dataDir: string, options: VirtualNetworkManagerOptions = {}): VirtualNetworkManager {
-    return new VirtualNetworkManager(SqliteStore.open(dataDir), { ...options, closeStore: true });
+    const vnm = new VirtualNetworkManager(
+      openDataplane(dataDir, options.firewallTable ? { firewallTable: options.firewallTable } : {}),
+    );
+    vnm.#ownsDataplane = true;
+    return vnm;
   }
 
   get store(): Store {
-    return this.#store;
+    return this.#dataplane.store;
+  }
+
+  get #store(): Store {
+    return this.#dataplane.store;
   }
 
   close(): void {
-    this.#attachments?.close();
-    this.#host?.close();
-    this.#host = undefined;
-    if (this.#ownsStore) this.#store.close();
+    if (this.#ownsDataplane) this.#dataplane.close();
   }
 
   /**
@@ -261,27 +269,32 @@ export class VirtualNetworkManager {
       warnings: [],
     };
     const spec = toNetworkSpec(network);
-    const failures: string[] = [];
+    const failures: Error[] = [];
     if (attachments.length > 0 || reservations.length > 0) {
-      const service = this.#attachmentService();
+      const dp = this.#dataplane;
       for (const a of attachments) {
         try {
-          service.detach(spec, { containerId: a.containerId, ifname: a.ifname, netnsPath: a.netns });
+          dp.del(spec, { containerId: a.containerId, ifname: a.ifname, netnsPath: a.netns });
           result.detached.push(`${a.containerId}/${a.ifname}`);
         } catch (err) {
-          failures.push(`detach ${a.containerId}/${a.ifname}: ${(err as Error).message}`);
+          failures.push(new Problem(`detach ${a.containerId}/${a.ifname}`, err));
         }
       }
       // Reservations no attachment owns (a half-made ADD): released as GC would.
       const left = this.#store.listReservations(name).length;
-      failures.push(...service.collect(spec, []));
+      try {
+        dp.gc(spec, []);
+      } catch (err) {
+        failures.push(...(err instanceof AttachmentProblemsError ? err.problems : [err as Error]));
+      }
       result.released = left - this.#store.listReservations(name).length;
     }
     if (failures.length > 0) {
-      throw new Error(`cannot delete network "${name}": ${failures.join("; ")}`);
+      throw new AttachmentProblemsError(failures, `cannot delete network "${name}"`);
     }
     try {
-      if (nftAvailable()) result.firewallRemoved = this.#firewallOf().removeNetwork(network.id);
+      if (this.#dataplane.kernel.nftAvailable())
+        result.firewallRemoved = this.#dataplane.firewall.removeNetwork(network.id);
     } catch (err) {
       throw new Error(`cannot delete network "${name}": firewall: ${(err as Error).message}`, { cause: err });
     }
@@ -303,32 +316,22 @@ export class VirtualNetworkManager {
       .flatMap((r) => (isStoredNetwork(r.spec) ? [structuredClone(r.spec.network)] : []));
   }
 
-  #firewallOf(): Firewall {
-    this.#firewall ??= new Firewall(this.#options.firewallTable ? { table: this.#options.firewallTable } : {});
-    return this.#firewall;
-  }
-
-  #attachmentService(): AttachmentService {
-    this.#attachments ??= new AttachmentService(this.#store, this.#firewallOf());
-    return this.#attachments;
-  }
-
   /** Deletes the bridge when it exists, is a bridge and has no port left. @returns true if deleted. */
   #removeBridge(bridge: string, warnings: string[]): boolean {
-    this.#host ??= Rtnl.open();
-    const link = this.#host.getLink(bridge);
+    const host = this.#dataplane.host;
+    const link = host.getLink(bridge);
     if (!link) return false;
     if (link.kind !== "bridge") {
       warnings.push(`"${bridge}" is not a bridge (kind ${link.kind ?? "unknown"}): left alone`);
       return false;
     }
-    const ports = this.#host.listLinks().filter((l) => l.master === link.index);
+    const ports = host.listLinks().filter((l) => l.master === link.index);
     if (ports.length > 0) {
       warnings.push(`bridge "${bridge}" still has ports (${ports.map((p) => p.name).join(", ")}): left alone`);
       return false;
     }
     try {
-      this.#host.deleteLink(link.index);
+      host.deleteLink(link.index);
     } catch (err) {
       if (err instanceof LinkNotFoundError) return false;
       throw err;
@@ -414,25 +417,23 @@ export function buildNetwork(
   return network;
 }
 
-/** The driver-level model of a network (what AttachmentService works on). */
+/** The driver-level model of a network: its record through the one defaults function. */
 export function toNetworkSpec(network: Network): NetworkSpec {
-  const spec: NetworkSpec = {
+  return networkSpec({
     name: network.name,
-    id: network.id,
     driver: network.driver,
-    isolation: network.isolation ?? IsolationLevel.None,
+    isolation: network.isolation,
     subnets: network.subnets.map((s) => ({ subnet: s.subnet, gateway: s.gateway })),
-    routes: network.routes.map((r) => ({ ...r })),
-    bridge: network.bridge ?? defaultBridgeName(network.name),
+    routes: network.routes,
+    ...(network.bridge !== undefined ? { bridge: network.bridge } : {}),
     ipMasq: network.ipMasq,
-    hairpinMode: false,
-    promiscMode: false,
-    isGateway: true,
-    isDefaultGateway: true,
-    forceAddress: false,
-  };
-  if (network.mtu !== undefined) spec.mtu = network.mtu;
-  if (network.master !== undefined) spec.master = network.master;
-  if (network.macvlanMode !== undefined) spec.macvlanMode = network.macvlanMode;
-  return spec;
+    ...(network.mtu !== undefined ? { mtu: network.mtu } : {}),
+    ...(network.master !== undefined ? { master: network.master } : {}),
+    ...(network.macvlanMode !== undefined ? { macvlanMode: network.macvlanMode } : {}),
+    ...(network.dns !== undefined ? { dns: network.dns } : {}),
+  });
+}
+
+function isDataplane(source: Dataplane | Store): source is Dataplane {
+  return "networks" in source && "kernel" in source;
 }

@@ -2,8 +2,9 @@
 // bounded concurrency, queue limit, GC exclusive), runs them in the worker pool so the event loop
 // never blocks on netlink or SQLite, and answers with exactly what direct mode would print.
 import { CniError, CODE_INTERNAL, CODE_TRY_AGAIN_LATER } from "../cni/errors.js";
-import { DEFAULT_DATA_DIR } from "../manager/network-spec.js";
-import type { ReconcileReport } from "../manager/reconcile-report.js";
+// Values from the light cni-config module only: this thread must not load the dataplane.
+import { DEFAULT_DATA_DIR, DEFAULT_RECONCILE_GRACE_MS } from "../manager/cni-config.js";
+import type { ReconcileReport } from "../manager/index.js";
 import type { Logger } from "./logger.js";
 import { DaemonMetrics } from "./metrics.js";
 import { type CniAnswer, type CniWireRequest, errorAnswer, summarizeConfig } from "./protocol.js";
@@ -105,7 +106,7 @@ export class CniServer {
     const containerId = req.env["CNI_CONTAINERID"] || undefined;
     const summary = summarizeConfig(req.stdin);
     let answer: CniAnswer;
-    let dataDir: string | undefined;
+    let dataDirs: readonly string[] = [];
     let outcome = "ok";
     try {
       const res = await this.#scheduler.run(
@@ -120,7 +121,7 @@ export class CniServer {
         },
       );
       answer = res.answer;
-      dataDir = res.dataDir;
+      dataDirs = res.dataDirs;
     } catch (err) {
       if (err instanceof QueueFullError) {
         outcome = "queue-full";
@@ -145,8 +146,8 @@ export class CniServer {
         );
       }
     }
-    if (dataDir && !this.#dataDirs.has(dataDir)) this.#dataDirs.add(dataDir);
-    const code = answer.exit === 0 ? 0 : errorCode(answer.stdout);
+    for (const dir of dataDirs) this.#dataDirs.add(dir);
+    const code = answer.code;
     const seconds = (performance.now() - t0) / 1000;
     this.metrics.request(command, code, seconds);
     const stats = this.#scheduler.stats;
@@ -171,7 +172,7 @@ export class CniServer {
   async reconcile(): Promise<ReconcileReport[]> {
     const dirs = [...this.#dataDirs];
     const reports = await this.#scheduler.run({ exclusive: true }, () =>
-      this.#pool.reconcile(dirs, this.#opts.reconcileGraceMs ?? 2000),
+      this.#pool.reconcile(dirs, this.#opts.reconcileGraceMs ?? DEFAULT_RECONCILE_GRACE_MS),
     );
     this.metrics.countRepairs(reports);
     this.#lastReconcile = { at: new Date().toISOString(), reports };
@@ -216,15 +217,5 @@ export class CniServer {
     await this.#scheduler.drain();
     await this.#pool.close();
     this.metrics.stop();
-  }
-}
-
-/** The code of a CNI error JSON on stdout (999 when unreadable). */
-function errorCode(stdout: string): number {
-  try {
-    const code = (JSON.parse(stdout) as { code?: unknown }).code;
-    return typeof code === "number" ? code : CODE_INTERNAL;
-  } catch {
-    return CODE_INTERNAL;
   }
 }

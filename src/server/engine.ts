@@ -1,14 +1,10 @@
-// What one worker thread owns: a CniCommands (its stores and kernel sockets, kept warm across
-// requests), and the extra pieces the daemon adds around it: the DEL fast path, network notes for
-// reconcile, and reconcile itself. Every call here is synchronous kernel/SQLite work or awaits only
-// delegated plugin processes, which is why it runs off the daemon's event loop.
+// What one worker thread owns: a CniCommands (its dataplanes and kernel sockets, kept warm across
+// requests) under the protocol's dispatcher, with the daemon's DEL fast path in front of DEL.
+// Every call here is synchronous kernel/SQLite work or awaits only delegated plugin processes,
+// which is why it runs off the daemon's event loop.
 import { existsSync } from "node:fs";
-import { CniCommands } from "../manager/cni-commands.js";
-import { DEFAULT_DATA_DIR } from "../manager/network-spec.js";
-import type { ReconcileReport } from "../manager/reconcile-report.js";
-import { cniMain } from "../plugin/cni-main.js";
-import { createDirectHandlers } from "../plugin/direct-handlers.js";
-import type { PluginHandlers, PluginRequest } from "../plugin/handlers.js";
+import { cniRun, type PluginHandlers } from "../cni/index.js";
+import { CniCommands, type ReconcileReport } from "../manager/index.js";
 import type { CniAnswer } from "./protocol.js";
 import type { NetworkStats } from "./worker-messages.js";
 
@@ -27,8 +23,8 @@ export interface EngineAnswer {
   answer: CniAnswer;
   /** Work left after answering (the DEL fast path's link deletion). */
   after?: () => void;
-  /** The data dir the request used, when it got that far. */
-  dataDir?: string;
+  /** Every data dir this worker has served (reconcile and metrics cover them). */
+  dataDirs: string[];
 }
 
 const ABOUT = "quantum: Quantum CNI plugin (quantumd)";
@@ -36,11 +32,13 @@ const ABOUT = "quantum: Quantum CNI plugin (quantumd)";
 export class Engine {
   readonly #commands: CniCommands;
   readonly #opts: EngineOptions;
-  readonly #noted = new Set<string>();
 
   constructor(opts: EngineOptions = {}) {
     this.#opts = opts;
-    this.#commands = new CniCommands(opts.firewallTable ? { firewallTable: opts.firewallTable } : {});
+    this.#commands = new CniCommands({
+      ...(opts.firewallTable ? { firewallTable: opts.firewallTable } : {}),
+      recordNetworks: true,
+    });
   }
 
   close(): void {
@@ -52,67 +50,33 @@ export class Engine {
     const env: Record<string, string | undefined> = {};
     for (const [k, v] of Object.entries(this.#opts.baseEnv ?? {})) if (!k.startsWith("CNI_")) env[k] = v;
     Object.assign(env, reqEnv);
-    const direct = createDirectHandlers(this.#commands, env);
-    const out: EngineAnswer = { answer: { exit: 0, stdout: "", stderr: "" } };
-    const dataDirOf = (req: PluginRequest) => {
-      out.dataDir = req.config.dataDir ?? DEFAULT_DATA_DIR;
-      return out.dataDir;
-    };
+    const commands = this.#commands;
+    let after: (() => void) | undefined;
     const handlers: PluginHandlers = {
-      add: async (req) => {
-        const dataDir = dataDirOf(req);
-        const result = await direct.add(req);
-        this.#noteNetwork(dataDir, req);
-        return result;
-      },
+      add: (req) => commands.add(req),
       del: async (req) => {
-        dataDirOf(req);
         if (this.#opts.fastDel !== false) {
-          const after = this.#commands.delFast(
-            { command: "DEL", env: req.env, rawEnv: env, config: req.config, stdin: req.stdin },
-            this.#opts.deferRelease === true,
-          );
-          if (after) {
-            out.after = after;
-            return;
-          }
+          after = commands.delFast(req, this.#opts.deferRelease === true);
+          if (after) return;
         }
-        return direct.del(req);
+        return commands.del(req);
       },
-      check: (req) => {
-        dataDirOf(req);
-        return direct.check(req);
-      },
-      gc: (req) => {
-        dataDirOf(req);
-        return direct.gc(req);
-      },
-      status: (req) => {
-        dataDirOf(req);
-        return direct.status(req);
-      },
+      check: (req) => commands.check(req),
+      gc: (req) => commands.gc(req),
+      status: (req) => commands.status(req),
     };
     const stdout: string[] = [];
     const stderr: string[] = [];
-    const exit = await cniMain(
+    const outcome = await cniRun(
       handlers,
       { env, stdin: Buffer.from(stdin), stdout: (s) => void stdout.push(s), stderr: (s) => void stderr.push(s) },
       { about: ABOUT },
     );
-    out.answer = { exit, stdout: stdout.join(""), stderr: stderr.join("") };
-    return out;
-  }
-
-  /** Records the network's bridge once per worker, so reconcile can find ports left by a dead ADD. */
-  #noteNetwork(dataDir: string, req: PluginRequest): void {
-    const key = `${dataDir}\u0000${req.config.name}`;
-    if (this.#noted.has(key)) return;
-    try {
-      this.#commands.noteNetwork(req.config);
-      this.#noted.add(key);
-    } catch {
-      // Only a hint for reconcile: never fail an ADD over it.
-    }
+    return {
+      answer: { exit: outcome.exitCode, code: outcome.code, stdout: stdout.join(""), stderr: stderr.join("") },
+      ...(after ? { after } : {}),
+      dataDirs: commands.dataDirs(),
+    };
   }
 
   /** Attachments and reservations per network over the given data dirs (for metrics). */

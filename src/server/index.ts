@@ -1,4 +1,4 @@
-export type { ReconcileReport } from "../manager/reconcile-report.js";
+export type { ReconcileReport } from "../manager/index.js";
 export { CniServer, type CniServerOptions, type ServerStatus } from "./cni-server.js";
 export { DEFAULT_MAX_BODY, HttpApi, type HttpApiOptions } from "./http-api.js";
 export { createLogger, silentLogger } from "./logger.js";

@@ -2,7 +2,7 @@
 // --metrics-addr is given, Prometheus metrics (prometheus.ts, loaded on demand).
 import type { Server } from "node:http";
 import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
-import { REPAIR_KINDS, type ReconcileReport } from "../manager/reconcile-report.js";
+import type { ReconcileReport } from "../manager/index.js";
 import type { PromMetrics } from "./prometheus.js";
 import type { NetworkStats } from "./worker-messages.js";
 
@@ -74,7 +74,9 @@ export class DaemonMetrics {
   countRepairs(reports: readonly ReconcileReport[]): void {
     if (!this.#prom) return;
     for (const r of reports) {
-      for (const kind of REPAIR_KINDS) if (r[kind] > 0) this.#prom.repairs.inc({ kind }, r[kind]);
+      // A report's numeric fields are exactly its repair kinds (RepairKind); the rest are lists and names.
+      for (const [kind, n] of Object.entries(r))
+        if (typeof n === "number" && n > 0) this.#prom.repairs.inc({ kind }, n);
     }
   }
 

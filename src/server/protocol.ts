@@ -24,9 +24,11 @@ export interface CniWireRequest {
   stdin: string;
 }
 
-/** What the plugin would have produced: exit code, stdout, stderr. */
+/** What the plugin would have produced: exit code, stdout, stderr, and the CNI code of the answer. */
 export interface CniAnswer {
   exit: number;
+  /** 0 on success, else the CNI error code printed on stdout (from the dispatcher's outcome). */
+  code: number;
   stdout: string;
   stderr: string;
 }
@@ -95,5 +97,5 @@ export function summarizeConfig(stdin: string): ConfigSummary {
 
 /** The answer a plugin gives when it fails with err: the error JSON on stdout, exit 1. */
 export function errorAnswer(err: CniError, cniVersion?: string): CniAnswer {
-  return { exit: 1, stdout: `${JSON.stringify(err.toJSON(cniVersion))}\n`, stderr: "" };
+  return { exit: 1, code: err.code, stdout: `${JSON.stringify(err.toJSON(cniVersion))}\n`, stderr: "" };
 }

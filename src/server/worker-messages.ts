@@ -1,6 +1,6 @@
 // Messages between the daemon's event loop and its worker threads.
 
-import type { ReconcileReport } from "../manager/reconcile-report.js";
+import type { ReconcileReport } from "../manager/index.js";
 import type { CniAnswer } from "./protocol.js";
 
 export type ToWorker =
@@ -13,7 +13,7 @@ export type ToWorker =
 export type NetworkStats = Record<string, { attachments: number; reserved: number }>;
 
 export type FromWorker =
-  | { id: number; kind: "answer"; answer: CniAnswer; dataDir?: string; workMs: number }
+  | { id: number; kind: "answer"; answer: CniAnswer; dataDirs: string[]; workMs: number }
   | { id: number; kind: "reconciled"; reports: ReconcileReport[] }
   | { id: number; kind: "stats"; networks: NetworkStats }
   | { id: number; kind: "failed"; error: string }

@@ -2,14 +2,15 @@
 // Each worker runs one job at a time; the scheduler keeps at most `size` jobs running, and the pool
 // queues any excess rather than failing. A worker that dies is replaced and its job fails.
 import { Worker } from "node:worker_threads";
-import type { ReconcileReport } from "../manager/reconcile-report.js";
+import type { ReconcileReport } from "../manager/index.js";
 import type { EngineOptions } from "./engine.js";
 import type { CniAnswer } from "./protocol.js";
 import type { FromWorker, NetworkStats, ToWorker } from "./worker-messages.js";
 
 export interface CniJobAnswer {
   answer: CniAnswer;
-  dataDir?: string;
+  /** Every data dir the worker has served so far. */
+  dataDirs: string[];
   /** Time the worker spent until the answer. */
   workMs: number;
 }
@@ -155,9 +156,7 @@ export class WorkerPool {
 
   runCni(env: Record<string, string>, stdin: string): Job<CniJobAnswer> {
     return this.#submit({ id: this.#nextId++, kind: "cni", env, stdin }, (m) =>
-      m.kind === "answer"
-        ? { answer: m.answer, workMs: m.workMs, ...(m.dataDir ? { dataDir: m.dataDir } : {}) }
-        : undefined,
+      m.kind === "answer" ? { answer: m.answer, workMs: m.workMs, dataDirs: m.dataDirs } : undefined,
     );
   }
 

@@ -27,7 +27,7 @@ port.on("message", async (msg: ToWorker) => {
         id: msg.id,
         kind: "answer",
         answer: out.answer,
-        ...(out.dataDir ? { dataDir: out.dataDir } : {}),
+        dataDirs: out.dataDirs,
         workMs: performance.now() - t0,
       });
       let afterError: string | undefined;

@@ -1,6 +1,5 @@
-export { MemoryStore } from "./memory_store.js";
 export { MIGRATIONS, type Migration, migrate, SCHEMA_VERSION } from "./schema.js";
-export { DB_FILE_NAME, SqliteStore, type SqliteStoreOptions } from "./sqlite_store.js";
+export { DB_FILE_NAME, SqliteStore, type SqliteStoreOptions } from "./sqlite-store.js";
 export type {
   AllocatorStore,
   Attachment,

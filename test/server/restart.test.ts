@@ -4,7 +4,7 @@
 // Reconcile is also checked against each kind of disagreement, planted by hand.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { networkId } from "../../src/manager/network-spec.js";
+import { networkId } from "../../src/network/index.js";
 import { SqliteStore } from "../../src/store/index.js";
 import { Lab, resultIp } from "../dataplane/fixture.js";
 import type { PluginRun } from "../helpers/cni-runner.js";

@@ -1,8 +1,7 @@
 // quantumctl config show|install|uninstall|ls, and plugin install.
 import { readdirSync } from "node:fs";
 import type { Command } from "commander";
-import type { NetworkConfigOptions } from "../../manager/cni-manager.js";
-import { type Network, VirtualNetworkManager } from "../../network/virtual-network-manager.js";
+import type { Network, NetworkConfigOptions } from "../../manager/index.js";
 import { CliError, type Context } from "./context.js";
 import { installPlugins } from "./plugin-install.js";
 
@@ -34,9 +33,13 @@ function withChainFlags(cmd: Command): Command {
 
 /** The network from the store; a missing store means no network (nothing is created). */
 async function networkOf(ctx: Context, name: string): Promise<Network> {
-  const store = ctx.openStoreIfPresent();
-  const net = store ? await new VirtualNetworkManager(store, { closeStore: true }).getNetwork(name) : null;
-  store?.close();
+  const dp = ctx.openDataplaneIfPresent();
+  let net: Network | null = null;
+  try {
+    net = dp ? await dp.networks.getNetwork(name) : null;
+  } finally {
+    dp?.close();
+  }
   if (!net) throw new CliError(`network "${name}" does not exist`);
   return net;
 }

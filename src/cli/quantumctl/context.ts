@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { CniConfig } from "../../manager/cni-config.js";
 import { CniManager } from "../../manager/cni-manager.js";
+import { type Dataplane, openDataplane } from "../../network/index.js";
 import { DB_FILE_NAME, SqliteStore } from "../../store/index.js";
 
 /** A failure to report without a stack: message on stderr, exit code. */
@@ -63,6 +64,15 @@ export class Context {
   /** A read-only look at the store, or undefined when there is none yet. Caller closes. */
   openStoreIfPresent(): SqliteStore | undefined {
     return this.hasStore ? SqliteStore.open(this.config.dataDir) : undefined;
+  }
+
+  /**
+   * The data dir's dataplane (store, firewall, host netlink: the same composition as the plugin's),
+   * or undefined when no store exists yet: read commands then report nothing instead of creating
+   * one. Caller closes.
+   */
+  openDataplaneIfPresent(): Dataplane | undefined {
+    return this.hasStore ? openDataplane(this.config.dataDir, { firewallTable: this.config.firewallTable }) : undefined;
   }
 
   close(): void {

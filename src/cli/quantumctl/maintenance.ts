@@ -3,12 +3,8 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
-import { nftAvailable, Rtnl } from "../../kernel/index.js";
-import { MANAGED_KEY } from "../../manager/conflist-generator.js";
-import { Firewall } from "../../network/firewall/index.js";
-import { auditNetworks, type Finding, repairFindings } from "../../network/network-audit.js";
-import { VirtualNetworkManager } from "../../network/virtual-network-manager.js";
-import { MemoryStore, type Store } from "../../store/index.js";
+import { DEFAULT_RECONCILE_GRACE_MS, type Finding, MANAGED_KEY } from "../../manager/index.js";
+import { type Dataplane, hostKernel } from "../../network/index.js";
 import type { Context } from "./context.js";
 import { daemonRequest } from "./daemon-client.js";
 
@@ -28,24 +24,22 @@ function msArg(v: string): number {
   return n;
 }
 
-/** Opens what the audit needs in this netns; closes it after fn. */
-async function withAudit<T>(
-  ctx: Context,
-  fn: (deps: { store: Store; host: Rtnl; firewall?: Firewall }) => T,
-): Promise<T> {
-  const store: Store = ctx.openStoreIfPresent() ?? new MemoryStore();
-  const host = Rtnl.open();
+/**
+ * Runs fn over the data dir's dataplane, opened in this netns and closed after. With no store yet
+ * there is nothing to audit or repair (no network was ever served from this data dir): `absent`.
+ */
+async function withDataplane<T>(ctx: Context, fn: (dp: Dataplane) => T | Promise<T>, absent: T): Promise<T> {
+  const dp = ctx.openDataplaneIfPresent();
+  if (!dp) return absent;
   try {
-    const firewall = nftAvailable() ? new Firewall({ table: ctx.config.firewallTable }) : undefined;
-    return fn({ store, host, ...(firewall ? { firewall } : {}) });
+    return await fn(dp);
   } finally {
-    host.close();
-    store.close();
+    dp.close();
   }
 }
 
 /** Conflists marked as ours with no network behind them, and installed configs that differ from their network. */
-async function configDrift(ctx: Context, store: Store): Promise<DriftFinding[]> {
+async function configDrift(ctx: Context, dp: Dataplane | undefined): Promise<DriftFinding[]> {
   const out: DriftFinding[] = [];
   let files: string[] = [];
   try {
@@ -53,7 +47,6 @@ async function configDrift(ctx: Context, store: Store): Promise<DriftFinding[]> 
   } catch {
     return out;
   }
-  const vnm = new VirtualNetworkManager(store);
   for (const file of files.sort()) {
     const name = file.slice(0, -".conflist".length);
     let installed: ReturnType<typeof ctx.manager.readNetworkConfig>;
@@ -63,7 +56,7 @@ async function configDrift(ctx: Context, store: Store): Promise<DriftFinding[]> 
       continue;
     }
     if (!installed?.managed || !installed.content) continue;
-    const net = await vnm.getNetwork(name);
+    const net = dp ? await dp.networks.getNetwork(name) : null;
     if (!net) {
       out.push({
         kind: "orphan-config",
@@ -96,14 +89,17 @@ export function registerMaintenanceCommands(program: Command, run: Run): void {
     .option("--json", "print JSON")
     .action((o: { json?: boolean }, cmd: Command) =>
       run(cmd, async (ctx) => {
-        const findings: (Finding | DriftFinding)[] = await withAudit(ctx, (deps) => auditNetworks(deps));
-        const store = ctx.openStoreIfPresent() ?? new MemoryStore();
-        try {
-          findings.push(...(await configDrift(ctx, store)));
-        } finally {
-          store.close();
+        const findings: (Finding | DriftFinding)[] = [];
+        if (ctx.hasStore) {
+          await withDataplane(ctx, async (dp) => findings.push(...dp.audit(), ...(await configDrift(ctx, dp))), 0);
+        } else {
+          findings.push(...(await configDrift(ctx, undefined)));
         }
-        const checks = { nft: nftAvailable(), store: ctx.hasStore, configDir: existsSync(ctx.config.configPath) };
+        const checks = {
+          nft: hostKernel.nftAvailable(),
+          store: ctx.hasStore,
+          configDir: existsSync(ctx.config.configPath),
+        };
         if (o.json) ctx.json({ ok: findings.length === 0, checks, findings });
         else if (findings.length === 0) ctx.io.out("no leaks or drift found\n");
         else {
@@ -126,7 +122,7 @@ export function registerMaintenanceCommands(program: Command, run: Run): void {
       "--grace-ms <ms>",
       "local: only remove what is still leaked after this long (half-made ADDs finish)",
       msArg,
-      2000,
+      DEFAULT_RECONCILE_GRACE_MS,
     )
     .option("--json", "print JSON")
     .action((o: { local?: boolean; graceMs: number; json?: boolean }, cmd: Command) =>
@@ -146,14 +142,20 @@ export function registerMaintenanceCommands(program: Command, run: Run): void {
             return;
           }
         }
-        const first = await withAudit(ctx, (deps) => auditNetworks(deps));
-        let todo = first;
-        if (first.length > 0 && o.graceMs > 0) {
-          await new Promise((r) => setTimeout(r, o.graceMs));
-          const seen = new Set(first.map((f) => f.key));
-          todo = (await withAudit(ctx, (deps) => auditNetworks(deps))).filter((f) => seen.has(f.key));
-        }
-        const report = await withAudit(ctx, (deps) => repairFindings(deps, todo));
+        const report = await withDataplane(
+          ctx,
+          async (dp) => {
+            const first = dp.audit();
+            let todo = first;
+            if (first.length > 0 && o.graceMs > 0) {
+              await new Promise((r) => setTimeout(r, o.graceMs));
+              const seen = new Set(first.map((f) => f.key));
+              todo = dp.audit().filter((f) => seen.has(f.key));
+            }
+            return dp.repair(todo);
+          },
+          { repaired: [], errors: [] },
+        );
         if (o.json) ctx.json({ via: "local", ...report });
         else {
           for (const f of report.repaired) ctx.io.out(`removed ${f.kind}: ${f.detail}\n`);
@@ -179,24 +181,22 @@ export function registerMaintenanceCommands(program: Command, run: Run): void {
         } catch (err) {
           daemon = { running: false, socket: ctx.config.socketPath, error: (err as Error).message };
         }
-        const store = ctx.openStoreIfPresent();
         const networks: { name: string; attachments: number; reservations: number; config: string }[] = [];
-        try {
-          if (store) {
-            const vnm = new VirtualNetworkManager(store);
-            for (const n of await vnm.listNetworks()) {
+        await withDataplane(
+          ctx,
+          async (dp) => {
+            for (const n of await dp.networks.listNetworks()) {
               const installed = ctx.manager.readNetworkConfig(n.name);
               networks.push({
                 name: n.name,
-                attachments: store.listAttachments(n.name).length,
-                reservations: store.listReservations(n.name).length,
+                attachments: dp.store.listAttachments(n.name).length,
+                reservations: dp.store.listReservations(n.name).length,
                 config: installed ? (installed.managed ? "installed" : "foreign") : "-",
               });
             }
-          }
-        } finally {
-          store?.close();
-        }
+          },
+          undefined,
+        );
         const view = {
           daemon,
           paths: {

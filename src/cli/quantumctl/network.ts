@@ -1,13 +1,7 @@
 // quantumctl network create|ls|inspect|rm, and attachment ls.
 import { writeFileSync } from "node:fs";
 import { type Command, InvalidArgumentError } from "commander";
-import type { RouteSpec } from "../../network/types.js";
-import {
-  type CreateNetworkOptions,
-  type Network,
-  VirtualNetworkManager,
-} from "../../network/virtual-network-manager.js";
-import { MemoryStore } from "../../store/index.js";
+import type { CreateNetworkOptions, Network, RouteSpec, VirtualNetworkManager } from "../../network/index.js";
 import { CliError, type Context, collect, type Output } from "./context.js";
 
 type Run = (cmd: Command, fn: (ctx: Context) => Promise<void> | void) => Promise<void>;
@@ -98,14 +92,18 @@ export function registerNetworkCommands(program: Command, run: Run, _io: Output)
     .option("--json", "print JSON")
     .action((o: { json?: boolean }, cmd: Command) =>
       run(cmd, async (ctx) => {
-        const rows = await withNetworks(ctx, async (vnm) => {
-          const nets = await vnm.listNetworks();
-          return nets.map((n) => ({
-            network: n,
-            attachments: vnm.listAttachments(n.name).length,
-            config: configState(ctx, n.name),
-          }));
-        });
+        const rows = await withNetworks(
+          ctx,
+          async (vnm) => {
+            const nets = await vnm.listNetworks();
+            return nets.map((n) => ({
+              network: n,
+              attachments: vnm.listAttachments(n.name).length,
+              config: configState(ctx, n.name),
+            }));
+          },
+          [],
+        );
         if (o.json) {
           ctx.json(rows.map((r) => ({ ...r.network, attachments: r.attachments, config: r.config })));
           return;
@@ -133,10 +131,14 @@ export function registerNetworkCommands(program: Command, run: Run, _io: Output)
     .option("--json", "print JSON")
     .action((name: string, o: { json?: boolean }, cmd: Command) =>
       run(cmd, async (ctx) => {
-        const found = await withNetworks(ctx, async (vnm) => {
-          const net = await vnm.getNetwork(name);
-          return net ? { net, attachments: vnm.listAttachments(name) } : undefined;
-        });
+        const found = await withNetworks(
+          ctx,
+          async (vnm) => {
+            const net = await vnm.getNetwork(name);
+            return net ? { net, attachments: vnm.listAttachments(name) } : undefined;
+          },
+          undefined,
+        );
         if (!found) throw new CliError(`network "${name}" does not exist`);
         const installed = ctx.manager.readNetworkConfig(name);
         const view = {
@@ -235,13 +237,14 @@ export function registerNetworkCommands(program: Command, run: Run, _io: Output)
     );
 }
 
-/** Runs fn over the store's networks; an absent store reads as empty (nothing is created). */
-async function withNetworks<T>(ctx: Context, fn: (vnm: VirtualNetworkManager) => Promise<T>): Promise<T> {
-  const vnm = new VirtualNetworkManager(ctx.openStoreIfPresent() ?? new MemoryStore(), { closeStore: true });
+/** Runs fn over the store's networks; with no store yet (nothing was ever created) it is `absent`. */
+async function withNetworks<T>(ctx: Context, fn: (vnm: VirtualNetworkManager) => Promise<T>, absent: T): Promise<T> {
+  const dp = ctx.openDataplaneIfPresent();
+  if (!dp) return absent;
   try {
-    return await fn(vnm);
+    return await fn(dp.networks);
   } finally {
-    vnm.close();
+    dp.close();
   }
 }
 

@@ -2,7 +2,7 @@
 // runStoreContract with a factory; nothing here knows which backend it is talking to.
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import type { Reservation, Store } from "./types.js";
+import type { Reservation, Store } from "../types.js";
 
 export interface StoreFixture {
   store: Store;

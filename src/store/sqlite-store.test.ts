@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import Database from "better-sqlite3";
-import { runStoreContract } from "./contract_suite.js";
 import { type Migration, migrate, SCHEMA_VERSION } from "./schema.js";
-import { DB_FILE_NAME, SqliteStore } from "./sqlite_store.js";
+import { DB_FILE_NAME, SqliteStore } from "./sqlite-store.js";
+import { runStoreContract } from "./testing/contract-suite.js";
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), "qstore-"));

@@ -1,5 +1,5 @@
-import { runStoreContract } from "./contract_suite.js";
-import { MemoryStore } from "./memory_store.js";
+import { runStoreContract } from "./contract-suite.js";
+import { MemoryStore } from "./memory-store.js";
 
 runStoreContract("MemoryStore", () => {
   const store = new MemoryStore();

@@ -1,19 +1,45 @@
-// The plugin entry point, shaped like the reference skel: a dispatcher over injected inputs
-// (env, stdin, stdout, stderr) so tests never touch the process. cniDispatch returns the error;
-// cniMain prints it as CNI error JSON on stdout and returns the exit code; runCniMain plugs in
-// the real process streams and exits.
-import { configVersion, decodeConfigJson, parsePluginConfig } from "../cni/config.js";
-import { type CniEnv, parseCniEnv, QUANTUM_CNI_ARGS } from "../cni/env.js";
-import { CniError, CODE_IO_FAILURE } from "../cni/errors.js";
-import { formatResult } from "../cni/result.js";
+// The skel-like dispatcher of the protocol library (containernetworking/cni pkg/skel): env + stdin
+// → version gates → the verb's handler → result or error. Inputs are injected (env, stdin, stdout,
+// stderr) so tests never touch the process. cniDispatch returns a structured outcome (exit code,
+// error); cniMain prints the error as CNI error JSON on stdout and returns the exit code;
+// runCniMain plugs in the real process streams and exits. Direct mode and the daemon both call it.
+import { configVersion, decodeConfigJson, type PluginConfig, parsePluginConfig } from "./config.js";
+import { type CniEnv, parseCniEnv, QUANTUM_CNI_ARGS } from "./env.js";
+import { CniError, CODE_IO_FAILURE } from "./errors.js";
+import { formatResult, type Result } from "./result.js";
+import type { CniCommand } from "./types.js";
 import {
   CURRENT_VERSION,
   checkCommandVersion,
   isSupportedVersion,
   SUPPORTED_VERSIONS,
   versionInfo,
-} from "../cni/version.js";
-import type { PluginHandlers, PluginRequest } from "./handlers.js";
+} from "./version.js";
+
+/** One plugin invocation, fully parsed and validated. */
+export interface PluginRequest {
+  command: Exclude<CniCommand, "VERSION">;
+  /** CNI_* variables, with CNI_ARGS parsed. */
+  env: CniEnv;
+  /** The protocol's fields; the plugin's own keys are in `config.raw`. */
+  config: PluginConfig;
+  /** stdin exactly as received (delegated IPAM gets the full config bytes). */
+  stdin: Buffer;
+  /** The environment as received (a delegated plugin inherits it unchanged). */
+  environ: Record<string, string | undefined>;
+}
+
+/** The callbacks per verb (skel's CNIFuncs). Handlers work on the canonical 1.1.0 result. */
+export interface PluginHandlers {
+  /** Returns the result (any version; normally 1.1.0); throw a CniError to fail with its code. */
+  add(req: PluginRequest): Promise<Result>;
+  /** Must be idempotent: succeed when the attachment is already gone. */
+  del(req: PluginRequest): Promise<void>;
+  check(req: PluginRequest): Promise<void>;
+  gc(req: PluginRequest): Promise<void>;
+  /** Throw CniError(CODE_PLUGIN_NOT_AVAILABLE | CODE_LIMITED_CONNECTIVITY) when not ready. */
+  status(req: PluginRequest): Promise<void>;
+}
 
 export interface CniIo {
   env: Record<string, string | undefined>;
@@ -30,8 +56,12 @@ export interface CniMainOptions {
   knownArgs?: readonly string[];
 }
 
-/** What a dispatch produced: an error (with the version to print it in) or success. */
+/** What a dispatch produced: the exit code, and on failure the error and the version to print it in. */
 export interface DispatchOutcome {
+  /** 0 on success, 1 on any error (skel's exit codes). */
+  exitCode: 0 | 1;
+  /** The CNI code of the answer: 0 on success, else error.code. */
+  code: number;
   error?: CniError;
   /** The config's cniVersion when known and supported, else the current version. */
   errorVersion: string;
@@ -73,7 +103,7 @@ export async function cniDispatch(
   io: CniIo,
   opts: CniMainOptions = {},
 ): Promise<DispatchOutcome> {
-  const outcome: DispatchOutcome = { errorVersion: CURRENT_VERSION };
+  const outcome: DispatchOutcome = { exitCode: 0, code: 0, errorVersion: CURRENT_VERSION };
   try {
     let env: CniEnv;
     try {
@@ -99,12 +129,14 @@ export async function cniDispatch(
     if (isSupportedVersion(version)) outcome.errorVersion = version;
     checkCommandVersion(command, version);
     const config = parsePluginConfig(rawConfig);
-    const result = await callHandler(handlers, { command, env, config, rawConfig, stdin });
+    const result = await callHandler(handlers, { command, env, config, stdin, environ: io.env });
     if (command === "ADD") {
       io.stdout(`${formatResult(result as Parameters<typeof formatResult>[0], config.cniVersion)}\n`);
     }
   } catch (e) {
     outcome.error = CniError.wrap(e);
+    outcome.exitCode = 1;
+    outcome.code = outcome.error.code;
   }
   return outcome;
 }
@@ -115,10 +147,14 @@ export async function cniDispatch(
  * @returns the exit code: 0 on success, 1 on any error
  */
 export async function cniMain(handlers: PluginHandlers, io: CniIo, opts: CniMainOptions = {}): Promise<number> {
-  const { error, errorVersion } = await cniDispatch(handlers, io, opts);
-  if (!error) return 0;
-  io.stdout(`${JSON.stringify(error.toJSON(errorVersion))}\n`);
-  return 1;
+  return (await cniRun(handlers, io, opts)).exitCode;
+}
+
+/** cniMain's work with the outcome kept: the error, when any, is printed as CNI error JSON on stdout. */
+export async function cniRun(handlers: PluginHandlers, io: CniIo, opts: CniMainOptions = {}): Promise<DispatchOutcome> {
+  const outcome = await cniDispatch(handlers, io, opts);
+  if (outcome.error) io.stdout(`${JSON.stringify(outcome.error.toJSON(outcome.errorVersion))}\n`);
+  return outcome;
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {

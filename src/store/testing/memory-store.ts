@@ -2,7 +2,7 @@
 // Transactions keep an undo log: a throw unwinds to the mark taken when that (possibly nested) call
 // began, which is exactly what better-sqlite3's SAVEPOINT nesting does. Records are deep-copied in
 // and out through JSON, as the SQLite columns do, so callers cannot alias stored state.
-import { ipKey } from "./ip_key.js";
+import { ipKey } from "../ip-key.js";
 import type {
   Attachment,
   AttachmentInput,
@@ -12,7 +12,7 @@ import type {
   PendingLinkDeletionInput,
   Reservation,
   Store,
-} from "./types.js";
+} from "../types.js";
 
 type Undo = () => void;
 

@@ -4,7 +4,7 @@
 import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { ipKey } from "./ip_key.js";
+import { ipKey } from "./ip-key.js";
 import {
   type AttachmentRow,
   type NetworkRow,

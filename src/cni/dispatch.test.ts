@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { CniError } from "../cni/errors.js";
-import { formatResult, type Result } from "../cni/result.js";
-import { SUPPORTED_VERSIONS } from "../cni/version.js";
-import { type CniIo, cniMain } from "./cni-main.js";
-import type { PluginHandlers, PluginRequest } from "./handlers.js";
+import { type CniIo, cniMain, type PluginHandlers, type PluginRequest } from "./dispatch.js";
+import { CniError } from "./errors.js";
+import { formatResult, type Result } from "./result.js";
+import { SUPPORTED_VERSIONS } from "./version.js";
 
 const ENV = {
   CNI_COMMAND: "ADD",
@@ -131,7 +130,12 @@ describe("cniMain: protocol", () => {
   });
 
   test("an invalid config field is code 7 naming it", async () => {
-    assertError(await run(ENV, h("1.0.0", { mtu: 10 })), 7, /"mtu": 10/);
+    // A protocol field: the plugin's own keys are its handlers' to check (manager/network-config.ts).
+    assertError(
+      await run(ENV, h("1.0.0", { capabilities: { portMappings: "yes" } })),
+      7,
+      /"capabilities.portMappings"/,
+    );
   });
 
   test("a bad CNI_ARGS is code 4", async () => {
@@ -157,7 +161,7 @@ describe("cniMain: protocol", () => {
       msg: "pool exhausted",
       details: "10.22.0.0/24",
     });
-    const r2 = await run(ENV, h("0.4.0", { mtu: 1 }));
+    const r2 = await run(ENV, h("0.4.0", { ipam: 1 }));
     assert.equal(assertError(r2, 7)["cniVersion"], "0.4.0");
   });
 
@@ -185,8 +189,8 @@ describe("cniMain: protocol", () => {
     assert.equal(req.command, "ADD");
     assert.deepEqual(req.env.args, { IgnoreUnknown: "1", K8S_POD_NAME: "p" });
     assert.deepEqual(req.env.path, ["/opt/cni/bin"]);
-    assert.deepEqual(req.config.subnets, ["10.22.0.0/24"]);
-    assert.deepEqual(req.rawConfig["custom"], { a: 1 });
+    assert.deepEqual(req.config.raw["subnet"], "10.22.0.0/24");
+    assert.deepEqual(req.config.raw["custom"], { a: 1 });
     assert.equal(req.stdin.toString(), stdin);
   });
 });

@@ -1,9 +1,9 @@
 // Test support: a fake RtnlChannel that records requests and answers with canned replies,
 // so encoders and decoders are tested without root or the addon.
-import { IFF, IFLA, RTM } from "./constants.js";
-import { decodeMessage, MessageBuilder, type NetlinkMessage } from "./netlink-message.js";
-import { encodeIfInfo } from "./rtnl-headers.js";
-import type { RtnlChannel } from "./types.js";
+import { IFF, IFLA, RTM } from "../constants.js";
+import { decodeMessage, MessageBuilder, type NetlinkMessage } from "../netlink-message.js";
+import { encodeIfInfo } from "../rtnl-headers.js";
+import type { RtnlChannel } from "../types.js";
 
 export type Handler = (req: NetlinkMessage, op: string, object: string) => NetlinkMessage[];
 

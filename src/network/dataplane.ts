@@ -1,0 +1,424 @@
+// The dataplane of one data dir: the store, the allocator over it, the firewall and the host's
+// netlink socket, and the per-container verbs on them: add (ADD), del (DEL), check (CHECK),
+// gc (GC), status (STATUS), the daemon's delFast and reconcile, and the audit quantumctl doctor
+// shows. It orders the steps, keeps the store, the kernel and the firewall in agreement, and
+// unwinds a failed ADD completely. Built only by openDataplane (open-dataplane.ts).
+import { type AllocatedIp, Allocator, IpamError, networkOfCidr } from "../ipam/index.js";
+import { NftError, type Rtnl } from "../kernel/index.js";
+import type { Attachment, Store } from "../store/index.js";
+import { type DriverTable, driverFor } from "./drivers.js";
+import { AttachmentProblemsError, InterfaceExistsError, Problem } from "./errors.js";
+import { detachFast, finishPendingDeletion } from "./fast-detach.js";
+import { type AuditDeps, auditNetworks, type Finding, type RepairReport, repairFindings } from "./network-audit.js";
+import type { FirewallPort, KernelPort } from "./ports.js";
+import { type NetworkNote, reconcileStore } from "./reconcile.js";
+import type { ReconcileReport } from "./reconcile-report.js";
+import type { AssignedIp, AttachRequest, AttachResult, DetachRequest, NetworkSpec, RouteSpec } from "./types.js";
+import { StepError, UndoStack } from "./undo.js";
+import { VirtualNetworkManager } from "./virtual-network-manager.js";
+
+/** What a dataplane is made of; openDataplane assembles the real parts, tests hand in fakes. */
+export interface DataplaneParts {
+  /** Where the store lives (reports name it); undefined for a store handed in without one. */
+  dataDir?: string;
+  store: Store;
+  /** Close the store with the dataplane. */
+  ownsStore: boolean;
+  firewall: FirewallPort;
+  kernel: KernelPort;
+  drivers: DriverTable;
+}
+
+/** What an attachment record keeps beyond the addresses, so DEL/CHECK/GC need no prevResult. */
+interface AttachmentDetails {
+  ips: AssignedIp[];
+  routes: RouteSpec[];
+  interfaces: AttachResult["interfaces"];
+  delegated: boolean;
+}
+
+export class Dataplane {
+  readonly dataDir: string | undefined;
+  readonly store: Store;
+  readonly allocator: Allocator;
+  readonly firewall: FirewallPort;
+  readonly kernel: KernelPort;
+  readonly #drivers: DriverTable;
+  readonly #ownsStore: boolean;
+  #host: Rtnl | undefined;
+  #networks: VirtualNetworkManager | undefined;
+
+  constructor(parts: DataplaneParts) {
+    this.dataDir = parts.dataDir;
+    this.store = parts.store;
+    this.allocator = new Allocator(parts.store);
+    this.firewall = parts.firewall;
+    this.kernel = parts.kernel;
+    this.#drivers = parts.drivers;
+    this.#ownsStore = parts.ownsStore;
+  }
+
+  /** The host netns's netlink socket, opened on first use and kept. */
+  get host(): Rtnl {
+    this.#host ??= this.kernel.openHost();
+    return this.#host;
+  }
+
+  /** The networks of this dataplane's store (VirtualNetworkManager over the same parts). */
+  get networks(): VirtualNetworkManager {
+    this.#networks ??= new VirtualNetworkManager(this);
+    return this.#networks;
+  }
+
+  close(): void {
+    this.#host?.close();
+    this.#host = undefined;
+    if (this.#ownsStore) this.store.close();
+  }
+
+  #driver(spec: NetworkSpec) {
+    return driverFor(spec.driver, this.#drivers);
+  }
+
+  /** ADD. Any failure unwinds every step done so far. */
+  add(spec: NetworkSpec, req: AttachRequest): AttachResult {
+    const driver = this.#driver(spec);
+    const undo = new UndoStack();
+    let step = "check the request";
+    let ctr: Rtnl | undefined;
+    try {
+      this.#refuseDuplicate(spec, req);
+      this.#finishPendingDeletions(req.containerId, req.ifname);
+      ctr = this.#openContainerSide(req);
+      step = "allocate addresses";
+      const ips = this.#reserve(spec, req, undo);
+      step = "program the firewall for the network";
+      // Layer 2 only (no addresses): nothing for the firewall to know about this container.
+      const fwNet = ips.length > 0 ? firewallNetwork(spec, ips) : undefined;
+      if (fwNet) this.firewall.ensureNetwork(fwNet);
+      step = "wire the container";
+      const wired = driver.attach(this.host, ctr, spec, req, ips, undo);
+      const routes = wired.routes;
+      step = "add the container to the firewall";
+      const element = {
+        containerId: req.containerId,
+        ifname: req.ifname,
+        ips: plain(ips),
+        ...hostIf(wired.hostIfname),
+      };
+      if (fwNet) {
+        try {
+          this.firewall.addContainer(spec.id, element);
+        } catch (err) {
+          // The ruleset vanished although the store remembered it programmed: program it again.
+          if (!(err instanceof NftError && err.isNotFound)) throw err;
+          this.firewall.ensureNetwork(fwNet);
+          this.firewall.addContainer(spec.id, element);
+        }
+        undo.push("remove firewall elements", () => this.firewall.removeContainers(spec.id, [element]));
+      }
+      step = "record the attachment";
+      const details: AttachmentDetails = {
+        ips,
+        routes,
+        interfaces: wired.interfaces,
+        delegated: !!req.delegatedIps,
+      };
+      this.store.putAttachment({
+        network: spec.name,
+        containerId: req.containerId,
+        ifname: req.ifname,
+        netns: req.netnsPath,
+        ...hostIf(wired.hostIfname),
+        ips: ips.map((ip) => ip.address),
+        result: details,
+      });
+      undo.commit();
+      return { interfaces: wired.interfaces, ips, routes };
+    } catch (err) {
+      throw new StepError(step, err, undo.unwind());
+    } finally {
+      ctr?.close();
+    }
+  }
+
+  /**
+   * A bad CNI_NETNS or an ifname already present in it fails the ADD before any address, bridge or
+   * firewall state is taken (the reference bridge also checks both before running IPAM). The socket
+   * opened here is the one the driver configures the container with.
+   */
+  #openContainerSide(req: AttachRequest): Rtnl {
+    const ctr = this.kernel.openNetns(req.netnsPath);
+    if (ctr.getLink(req.ifname)) {
+      ctr.close();
+      throw new InterfaceExistsError(req.ifname, req.netnsPath);
+    }
+    return ctr;
+  }
+
+  #refuseDuplicate(spec: NetworkSpec, req: AttachRequest): void {
+    if (this.store.getAttachment(spec.name, req.containerId, req.ifname)) {
+      // "duplicate" is what maps to CODE_DUPLICATE_ATTACHMENT (102), as host-local's duplicate allocation.
+      throw new IpamError(
+        "duplicate",
+        `container "${req.containerId}" already has interface "${req.ifname}" on network "${spec.name}" (DEL it first)`,
+      );
+    }
+  }
+
+  #reserve(spec: NetworkSpec, req: AttachRequest, undo: UndoStack): AssignedIp[] {
+    if (req.delegatedIps) return req.delegatedIps;
+    const allocated = this.allocator.allocate({
+      network: spec.name,
+      containerId: req.containerId,
+      ifname: req.ifname,
+      rangeSets: spec.subnets.map((s) => [s]),
+      requested: req.requestedIps,
+    });
+    undo.push("release addresses", () => this.allocator.release(spec.name, req.containerId, req.ifname));
+    return allocated.map(toAssigned);
+  }
+
+  /** DEL: best effort and idempotent; every step runs, failures are reported together. */
+  del(spec: NetworkSpec, req: DetachRequest): void {
+    const record = this.store.getAttachment(spec.name, req.containerId, req.ifname);
+    const failures: Problem[] = [];
+    const attempt = (what: string, fn: () => void) => {
+      try {
+        fn();
+      } catch (err) {
+        failures.push(new Problem(what, err));
+      }
+    };
+    attempt("remove the container's link", () =>
+      this.#driver(spec).detach(this.host, spec, {
+        containerId: req.containerId,
+        ifname: req.ifname,
+        ...(req.netnsPath ? { netnsPath: req.netnsPath } : {}),
+        ...hostIf(record?.hostIfname),
+      }),
+    );
+    const ips = record?.ips ?? this.allocator.get(spec.name, req.containerId, req.ifname).map((a) => a.address);
+    if (ips.length > 0) {
+      attempt("remove firewall elements", () =>
+        this.firewall.removeContainers(spec.id, [
+          { containerId: req.containerId, ifname: req.ifname, ips: ips.map(stripPrefix) },
+        ]),
+      );
+    }
+    attempt("release addresses", () => {
+      this.store.transaction(() => {
+        this.allocator.release(spec.name, req.containerId, req.ifname);
+        this.store.deleteAttachment(spec.name, req.containerId, req.ifname);
+      });
+    });
+    if (failures.length > 0) throw new AttachmentProblemsError(failures, `DEL of ${req.containerId}/${req.ifname}`);
+  }
+
+  /** CHECK: the kernel, the store and the firewall against what ADD returned. */
+  check(spec: NetworkSpec, req: DetachRequest, expected: { ips: AssignedIp[]; routes: RouteSpec[] }): void {
+    const problems: Problem[] = [];
+    const found = (what: string) => problems.push(new Problem(what));
+    const record = this.store.getAttachment(spec.name, req.containerId, req.ifname);
+    if (!record) found(`no attachment recorded for ${req.containerId}/${req.ifname} on "${spec.name}"`);
+    const details = record?.result as AttachmentDetails | undefined;
+    if (record && !details?.delegated) {
+      const reserved = this.allocator.get(spec.name, req.containerId, req.ifname).map((a) => a.address);
+      for (const ip of expected.ips) {
+        if (!reserved.includes(ip.address)) found(`address ${ip.address} has no reservation`);
+      }
+    }
+    for (const finding of this.#driver(spec).check(
+      this.host,
+      spec,
+      {
+        containerId: req.containerId,
+        ifname: req.ifname,
+        ...(req.netnsPath ? { netnsPath: req.netnsPath } : {}),
+        ...hostIf(record?.hostIfname),
+      },
+      expected.ips,
+      expected.routes,
+    ))
+      found(finding);
+    const addrs = plain(expected.ips);
+    if (addrs.length > 0 && !this.firewall.hasContainer(spec.id, addrs)) {
+      found(`firewall elements for ${addrs.join(", ")} are missing`);
+    }
+    if (problems.length > 0) throw new AttachmentProblemsError(problems, `CHECK of ${req.containerId}/${req.ifname}`);
+  }
+
+  /**
+   * GC: frees every attachment of the network not listed as valid; continues past errors.
+   * @throws AttachmentProblemsError listing every step that failed
+   */
+  gc(spec: NetworkSpec, valid: { containerId: string; ifname: string }[]): void {
+    const keep = new Set(valid.map((v) => `${v.containerId}\u0000${v.ifname}`));
+    const isValid = (cid: string, ifname: string) => keep.has(`${cid}\u0000${ifname}`);
+    const failures: Problem[] = [];
+    const stale: Attachment[] = this.store.listAttachments(spec.name).filter((a) => !isValid(a.containerId, a.ifname));
+    for (const a of stale) {
+      try {
+        // GC may assume the netns are gone: remove by the host end only, never inside a path that may be reused.
+        this.#driver(spec).detach(this.host, spec, {
+          containerId: a.containerId,
+          ifname: a.ifname,
+          ...hostIf(a.hostIfname),
+        });
+      } catch (err) {
+        failures.push(new Problem(`link of ${a.containerId}/${a.ifname}`, err));
+      }
+    }
+    const orphans = this.store.listReservations(spec.name).filter((r) => !isValid(r.containerId, r.ifname));
+    const items = new Map<string, { containerId: string; ifname: string; ips: string[] }>();
+    for (const a of stale)
+      items.set(`${a.containerId}/${a.ifname}`, {
+        containerId: a.containerId,
+        ifname: a.ifname,
+        ips: a.ips.map(stripPrefix),
+      });
+    for (const r of orphans) {
+      const key = `${r.containerId}/${r.ifname}`;
+      const item = items.get(key) ?? { containerId: r.containerId, ifname: r.ifname, ips: [] };
+      if (!item.ips.includes(r.ip)) item.ips.push(r.ip);
+      items.set(key, item);
+    }
+    if (items.size > 0) {
+      try {
+        this.firewall.removeContainers(spec.id, [...items.values()]);
+      } catch (err) {
+        failures.push(new Problem("firewall", err));
+      }
+    }
+    try {
+      this.store.transaction(() => {
+        for (const item of items.values()) {
+          this.allocator.release(spec.name, item.containerId, item.ifname);
+          this.store.deleteAttachment(spec.name, item.containerId, item.ifname);
+        }
+      });
+    } catch (err) {
+      failures.push(new Problem("store", err));
+    }
+    if (failures.length > 0) throw new AttachmentProblemsError(failures, `GC of network "${spec.name}"`);
+  }
+
+  /**
+   * DEL fast path (daemon): releases the firewall elements and the reservation, records the link
+   * for deletion and returns the deletion to run after answering; undefined when nothing is attached.
+   */
+  delFast(
+    spec: NetworkSpec,
+    req: { containerId: string; ifname: string; netnsPath: string },
+    deferRelease: boolean,
+  ): (() => void) | undefined {
+    return detachFast(this.#fastDelDeps(), spec, req, deferRelease);
+  }
+
+  #fastDelDeps() {
+    return {
+      store: this.store,
+      firewall: this.firewall,
+      kernel: this.kernel,
+      hostRtnl: () => this.host,
+      driver: (spec: NetworkSpec) => this.#driver(spec),
+    };
+  }
+
+  /**
+   * A daemon that died between answering a fast DEL and deleting the link leaves a pending
+   * deletion: finish it before the same container's interface is created again.
+   */
+  #finishPendingDeletions(containerId: string, ifname: string): void {
+    for (const p of this.store.listPendingLinkDeletions()) {
+      if (p.containerId !== containerId || p.ifname !== ifname) continue;
+      finishPendingDeletion(this.kernel, this.host, p);
+      this.store.removePendingLinkDeletion(p.id);
+    }
+  }
+
+  /** Repairs what the store and the kernel disagree on (see reconcile.ts). */
+  reconcile(graceMs: number, sleep: (ms: number) => void): ReconcileReport {
+    return reconcileStore({ ...this.#auditDeps(), graceMs, sleep }, this.dataDir ?? "");
+  }
+
+  /** Store against kernel and firewall, read-only: what quantumctl doctor reports. */
+  audit(): Finding[] {
+    return auditNetworks(this.#auditDeps());
+  }
+
+  /** Removes what each finding describes (quantumctl gc --local). */
+  repair(findings: Finding[]): RepairReport {
+    return repairFindings(this.#auditDeps(), findings);
+  }
+
+  #auditDeps(): AuditDeps {
+    return {
+      store: this.store,
+      host: this.host,
+      kernel: this.kernel,
+      ...(this.kernel.nftAvailable() ? { firewall: this.firewall } : {}),
+    };
+  }
+
+  /** Attachments and reservations per network (metrics). */
+  stats(): Record<string, { attachments: number; reserved: number }> {
+    const out: Record<string, { attachments: number; reserved: number }> = {};
+    const of = (network: string) => {
+      out[network] ??= { attachments: 0, reserved: 0 };
+      return out[network];
+    };
+    for (const n of this.store.listNetworks()) of(n.name);
+    for (const a of this.store.listAttachments()) of(a.network).attachments++;
+    for (const r of this.store.listReservations()) of(r.network).reserved++;
+    return out;
+  }
+
+  /** Records a network this store serves once, so reconcile can find ports left by a dead ADD. */
+  noteNetwork(spec: NetworkSpec): void {
+    if (this.store.getNetwork(spec.name)) return;
+    const note: NetworkNote = { source: "quantumd", id: spec.id, driver: spec.driver, bridge: spec.bridge };
+    this.store.putNetwork({ name: spec.name, spec: note });
+  }
+
+  /** STATUS: reasons ADD cannot be served now; empty = ready. */
+  status(spec: NetworkSpec): string[] {
+    const reasons: string[] = [];
+    if (!this.kernel.nftAvailable())
+      reasons.push("nftables (nft) is not installed: firewall isolation cannot be programmed");
+    if (spec.subnets.length > 0) {
+      for (const u of this.allocator.usage(
+        spec.name,
+        spec.subnets.map((s) => [s]),
+      )) {
+        if (u.used >= u.capacity)
+          reasons.push(`address pool ${u.subnets.join(",")} is exhausted (${u.used} of ${u.capacity} in use)`);
+      }
+    }
+    return reasons;
+  }
+}
+
+function toAssigned(a: AllocatedIp): AssignedIp {
+  return { address: a.address, family: a.family, ...(a.gateway ? { gateway: a.gateway } : {}) };
+}
+
+function stripPrefix(cidr: string): string {
+  return cidr.split("/")[0] ?? cidr;
+}
+
+function plain(ips: AssignedIp[]): string[] {
+  return ips.map((ip) => stripPrefix(ip.address));
+}
+
+function hostIf(name: string | undefined): { hostIfname?: string } {
+  return name ? { hostIfname: name } : {};
+}
+
+function firewallNetwork(spec: NetworkSpec, ips: AssignedIp[]) {
+  const subnets =
+    spec.subnets.length > 0
+      ? spec.subnets.map((s) => s.subnet)
+      : ips.map((ip) => networkOfCidr(ip.address) ?? ip.address);
+  return { id: spec.id, bridge: spec.bridge, subnets, isolation: spec.isolation, ipMasq: spec.ipMasq };
+}

@@ -1,0 +1,90 @@
+// The composition root of the dataplane: the one place where a store, the allocator, the firewall
+// (with its markers in that store), the drivers and the host's netlink are put together. Every
+// caller (the CNI handlers, CniManager, VirtualNetworkManager, quantumctl, the daemon's workers)
+// takes what this returns, so they cannot disagree on how a data dir is served.
+import { checkNetnsPath, NetnsNotFoundError, NotANetnsError, nftAvailable, Rtnl } from "../kernel/index.js";
+import { SqliteStore, type Store } from "../store/index.js";
+import { Dataplane } from "./dataplane.js";
+import { type DriverTable, defaultDrivers } from "./drivers.js";
+import { DEFAULT_TABLE, Firewall, storeMarkers } from "./firewall/index.js";
+import type { FirewallPort, KernelPort } from "./ports.js";
+
+export interface DataplaneOptions {
+  /** Our nftables table (default "quantum"). */
+  firewallTable?: string;
+  /** Test seams: a fake kernel, firewall or driver table instead of the real ones. */
+  kernel?: KernelPort;
+  firewall?: FirewallPort;
+  drivers?: DriverTable;
+}
+
+/** A store already open, instead of a data dir to open one in. */
+export interface StoreSource {
+  store: Store;
+  /** Close the store with the dataplane (default false: the caller owns it). */
+  ownsStore?: boolean;
+  dataDir?: string;
+}
+
+/** The kernel as it is: rtnetlink through the addon, netns checks, nftables presence. */
+export const hostKernel: KernelPort = {
+  openHost: () => Rtnl.open(),
+  openNetns: (path) => Rtnl.open(path),
+  netnsGone(path) {
+    try {
+      checkNetnsPath(path);
+      return false;
+    } catch (err) {
+      return err instanceof NetnsNotFoundError || err instanceof NotANetnsError;
+    }
+  },
+  nftAvailable,
+};
+
+/**
+ * Opens the dataplane of a data dir (creating its store when needed: one SQLite file, WAL, shared
+ * by processes), or over a store already open.
+ */
+export function openDataplane(source: string | StoreSource, options: DataplaneOptions = {}): Dataplane {
+  const given = typeof source === "string" ? undefined : source;
+  const dataDir = typeof source === "string" ? source : source.dataDir;
+  const store = given ? given.store : SqliteStore.open(source as string);
+  const table = options.firewallTable ?? DEFAULT_TABLE;
+  return new Dataplane({
+    ...(dataDir !== undefined ? { dataDir } : {}),
+    store,
+    ownsStore: given ? given.ownsStore === true : true,
+    firewall: options.firewall ?? new Firewall({ table, markers: storeMarkers(store, table) }),
+    kernel: options.kernel ?? hostKernel,
+    drivers: options.drivers ?? defaultDrivers,
+  });
+}
+
+/** One dataplane per data dir, opened on first use and kept (the daemon's workers, the CNI handlers). */
+export class Dataplanes {
+  readonly #open = new Map<string, Dataplane>();
+  readonly #options: DataplaneOptions;
+
+  constructor(options: DataplaneOptions = {}) {
+    this.#options = options;
+  }
+
+  get(dataDir: string): Dataplane {
+    let dp = this.#open.get(dataDir);
+    if (!dp) {
+      dp = openDataplane(dataDir, this.#options);
+      this.#open.set(dataDir, dp);
+    }
+    return dp;
+  }
+
+  /** The data dirs opened so far. */
+  dataDirs(): string[] {
+    return [...this.#open.keys()];
+  }
+
+  close(): void {
+    for (const dp of this.#open.values()) dp.close();
+    this.#open.clear();
+  }
+}
