@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import { CniConfig } from "../../manager/cni-config.js";
 import { CniManager } from "../../manager/cni-manager.js";
 import { type Dataplane, openDataplane } from "../../network/index.js";
-import { DB_FILE_NAME, SqliteStore } from "../../store/index.js";
+import { DB_FILE_NAME } from "../../store/index.js";
 
 /** A failure to report without a stack: message on stderr, exit code. */
 export class CliError extends Error {
@@ -59,11 +59,6 @@ export class Context {
   /** True when the store file exists: read commands then need not create anything. */
   get hasStore(): boolean {
     return existsSync(join(this.config.dataDir, DB_FILE_NAME));
-  }
-
-  /** A read-only look at the store, or undefined when there is none yet. Caller closes. */
-  openStoreIfPresent(): SqliteStore | undefined {
-    return this.hasStore ? SqliteStore.open(this.config.dataDir) : undefined;
   }
 
   /**

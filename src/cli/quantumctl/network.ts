@@ -214,9 +214,7 @@ export function registerNetworkCommands(program: Command, run: Run, _io: Output)
     .option("--json", "print JSON")
     .action((o: { network?: string; json?: boolean }, cmd: Command) =>
       run(cmd, async (ctx) => {
-        const store = ctx.openStoreIfPresent();
-        const list = store ? store.listAttachments(o.network) : [];
-        store?.close();
+        const list = await withNetworks(ctx, async (vnm) => vnm.listAttachments(o.network), []);
         if (o.json) {
           ctx.json(list);
           return;
