@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { interfaceNameProblem } from "./env.js";
 import { cidrContains, cidrFamily, ipFamily, isCidr, isIp, isNetworkCidr } from "./ip.js";
-import { boolish, cidrString, dnsSchema, ipString, looseObject, macString, routeSchema, uint } from "./schemas.js";
+import { boolish, dnsSchema, ipString, looseObject, macString, routeSchema } from "./schemas.js";
 
 export const DRIVER_TYPES = ["bridge", "macvlan", "overlay"] as const;
 export const ISOLATION_MODES = ["none", "internal", "strict"] as const;
@@ -25,44 +25,55 @@ const ipOrCidr = z
   .string()
   .refine((v) => isIp(v) || cidrFamily(v) !== null, { message: "is not an IP address or CIDR" });
 
+export const PORT_PROTOCOLS = ["tcp", "udp", "sctp"] as const;
+
+/** Kubernetes' Protocol enum arrives upper case from some runtimes; empty means TCP, as in Kubernetes. */
+const portProtocol = z
+  .string()
+  .transform((v) => (v === "" ? "tcp" : v.toLowerCase()))
+  .pipe(z.enum(PORT_PROTOCOLS, { errorMap: () => ({ message: `must be one of ${PORT_PROTOCOLS.join(", ")}` }) }));
+
 const portMapping = z
   .object({
     hostPort: z.number().int().min(0).max(65535),
     containerPort: z.number().int().min(1).max(65535),
-    protocol: z.string().optional(),
+    protocol: portProtocol.default("tcp"),
     hostIP: z.union([ipString, z.literal("")]).optional(),
   })
   .passthrough();
 
-const bandwidth = z
-  .object({ ingressRate: uint, ingressBurst: uint, egressRate: uint, egressBurst: uint })
-  .partial()
-  .passthrough();
+/** Drops keys whose value is undefined (a null decoded as absent leaves no key behind). */
+function dropUndefined<T extends Record<string, unknown>>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
 
-const rangeSpec = z
-  .object({
-    subnet: cidrString,
-    rangeStart: ipString.optional(),
-    rangeEnd: ipString.optional(),
-    gateway: ipString.optional(),
-  })
-  .passthrough();
+// Go decodes a JSON null into a slice or struct as "absent".
+const goOptional = <T extends z.ZodTypeAny>(t: T) => z.preprocess((v) => (v === null ? undefined : v), t.optional());
 
-/** Capability args injected by the runtime (CONVENTIONS.md); unknown capabilities pass through. */
+/**
+ * Capability args injected by the runtime (CONVENTIONS.md), keys already folded to the Go field
+ * names (runtime-config-keys.ts). Only the capabilities quantum reads are validated (ips, mac,
+ * portMappings, dns); any other one (bandwidth, ipRanges, pod annotations, ...) passes through
+ * unchecked, so a capability we do not use never fails a call.
+ */
 const runtimeConfig = z
   .object({
-    ips: z.array(ipOrCidr).optional(),
-    mac: macString.optional(),
-    portMappings: z.array(portMapping).optional(),
-    bandwidth: bandwidth.optional(),
-    dns: z
-      .object({ servers: z.array(z.string()), searches: z.array(z.string()), options: z.array(z.string()) })
-      .partial()
-      .passthrough()
-      .optional(),
-    ipRanges: z.array(z.array(rangeSpec)).optional(),
+    ips: goOptional(z.array(ipOrCidr)),
+    mac: goOptional(z.union([macString, z.literal("")])),
+    portMappings: goOptional(z.array(portMapping)),
+    dns: goOptional(
+      z
+        .object({
+          servers: goOptional(z.array(z.string())),
+          searches: goOptional(z.array(z.string())),
+          options: goOptional(z.array(z.string())),
+        })
+        .passthrough()
+        .transform(dropUndefined),
+    ),
   })
-  .passthrough();
+  .passthrough()
+  .transform(dropUndefined);
 
 const args = z
   .object({

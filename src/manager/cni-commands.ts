@@ -7,6 +7,7 @@ import {
   type PluginConfig,
   parseResult,
   type Result,
+  resultDns,
   toCanonicalResult,
 } from "../cni/index.js";
 import { AttachmentService } from "../network/attachments.js";
@@ -126,7 +127,7 @@ export class CniCommands {
         // `"ipam": {}`: the reference bridge's layer-2-only mode, no addresses at all.
         ...(config.ipam && !ipam ? { delegatedIps: [] } : {}),
       });
-      return buildResult(attached, config.dns ?? delegated?.dns);
+      return buildResult(attached, resultDns(config.dns ?? delegated?.dns, config.runtimeConfig.dns));
     } catch (err) {
       if (ipam) await this.#delegate(req, ipam, "DEL", context).catch(() => undefined);
       throw toCniError(err, context);
