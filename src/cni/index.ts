@@ -6,6 +6,7 @@ export * from "./env.js";
 export * from "./errors.js";
 export { foldGoKeys, type GoShape, goFieldFor, goFoldKey } from "./go-json-keys.js";
 export * from "./ip.js";
+export { type K8sPodArgs, k8sPodFromArgs } from "./k8s-args.js";
 export * from "./result.js";
 export * from "./runtime.js";
 export { foldRuntimeConfigKeys, RUNTIME_CONFIG_SHAPE } from "./runtime-config-keys.js";

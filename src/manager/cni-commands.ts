@@ -4,6 +4,8 @@ import {
   CniError,
   CODE_INVALID_NETWORK_CONFIG,
   CODE_PLUGIN_NOT_AVAILABLE,
+  type K8sPodArgs,
+  k8sPodFromArgs,
   type PluginConfig,
   parseResult,
   type Result,
@@ -103,7 +105,9 @@ export class CniCommands {
   }
 
   /** Attachments and reservations per network in a data dir (metrics). */
-  stats(dataDir: string): Record<string, { attachments: number; reserved: number }> {
+  stats(
+    dataDir: string,
+  ): Record<string, { attachments: number; reserved: number; namespaces: Record<string, number> }> {
     return this.#serviceFor(dataDir).stats();
   }
 
@@ -123,6 +127,7 @@ export class CniCommands {
         netnsPath: env.netns!,
         requestedIps: requestedIps(config, env),
         ...macOf(config, env),
+        ...podOf(env),
         ...(delegated ? { delegatedIps: ipsFromIpam(delegated, spec) } : {}),
         // `"ipam": {}`: the reference bridge's layer-2-only mode, no addresses at all.
         ...(config.ipam && !ipam ? { delegatedIps: [] } : {}),
@@ -244,6 +249,12 @@ export function requestedIps(config: PluginConfig, env: CniEnv): string[] {
 function macOf(config: PluginConfig, env: CniEnv): { mac?: string } {
   const mac = config.runtimeConfig.mac ?? config.args?.cni?.mac ?? env.args["MAC"];
   return mac ? { mac } : {};
+}
+
+/** The pod identity kubelet's runtime sent in CNI_ARGS, kept with the attachment. */
+function podOf(env: CniEnv): { pod?: K8sPodArgs } {
+  const pod = k8sPodFromArgs(env.args);
+  return pod ? { pod } : {};
 }
 
 function ipsFromIpam(result: Result, spec: NetworkSpec): AssignedIp[] {

@@ -98,6 +98,7 @@ export class AttachmentService {
         ...hostIf(wired.hostIfname),
         ips: ips.map((ip) => ip.address),
         result: details,
+        ...(req.pod ? { pod: req.pod } : {}),
       });
       undo.commit();
       return { interfaces: wired.interfaces, ips, routes };
@@ -285,15 +286,20 @@ export class AttachmentService {
     );
   }
 
-  /** Attachments and reservations per network (metrics). */
-  stats(): Record<string, { attachments: number; reserved: number }> {
-    const out: Record<string, { attachments: number; reserved: number }> = {};
+  /** Attachments (in all and per pod namespace, "" for none) and reservations per network (metrics). */
+  stats(): Record<string, { attachments: number; reserved: number; namespaces: Record<string, number> }> {
+    const out: Record<string, { attachments: number; reserved: number; namespaces: Record<string, number> }> = {};
     const of = (network: string) => {
-      out[network] ??= { attachments: 0, reserved: 0 };
+      out[network] ??= { attachments: 0, reserved: 0, namespaces: {} };
       return out[network];
     };
     for (const n of this.#store.listNetworks()) of(n.name);
-    for (const a of this.#store.listAttachments()) of(a.network).attachments++;
+    for (const a of this.#store.listAttachments()) {
+      const s = of(a.network);
+      s.attachments++;
+      const ns = a.pod?.namespace ?? "";
+      s.namespaces[ns] = (s.namespaces[ns] ?? 0) + 1;
+    }
     for (const r of this.#store.listReservations()) of(r.network).reserved++;
     return out;
   }

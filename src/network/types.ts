@@ -3,6 +3,8 @@
  * plugin config into a NetworkSpec and a CNI request into an AttachRequest.
  */
 
+import type { PodIdentity } from "../store/index.js";
+
 export enum NetworkDriverType {
   Bridge = "bridge",
   Macvlan = "macvlan",
@@ -78,6 +80,8 @@ export interface AttachRequest {
   mac?: string;
   /** Set when an IPAM plugin decided the addresses: built-in IPAM is skipped. */
   delegatedIps?: AssignedIp[];
+  /** The Kubernetes pod (CNI_ARGS K8S_POD_*), kept with the attachment record. */
+  pod?: PodIdentity;
 }
 
 export interface LinkRef {

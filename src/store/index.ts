@@ -13,6 +13,7 @@ export type {
   PendingDeletionStore,
   PendingLinkDeletion,
   PendingLinkDeletionInput,
+  PodIdentity,
   Reservation,
   Store,
 } from "./types.js";
