@@ -16,7 +16,7 @@ import { AttachmentService } from "../network/attachments.js";
 import { DEFAULT_TABLE, Firewall, storeMarkers } from "../network/firewall/index.js";
 import type { ReconcileReport } from "../network/reconcile.js";
 import { openStore, type Store } from "../network/store.js";
-import type { AssignedIp, AttachResult, NetworkSpec, RouteSpec } from "../network/types.js";
+import type { AssignedIp, AttachResult, HostPortRequest, NetworkSpec, RouteSpec } from "../network/types.js";
 import { toCniError } from "./errors.js";
 import { DEFAULT_DATA_DIR, specFromConfig } from "./network-spec.js";
 import { execPlugin, findPlugin } from "./plugin-exec.js";
@@ -128,6 +128,7 @@ export class CniCommands {
         requestedIps: requestedIps(config, env),
         ...macOf(config, env),
         ...podOf(env),
+        ...hostPortsOf(config),
         ...(delegated ? { delegatedIps: ipsFromIpam(delegated, spec) } : {}),
         // `"ipam": {}`: the reference bridge's layer-2-only mode, no addresses at all.
         ...(config.ipam && !ipam ? { delegatedIps: [] } : {}),
@@ -249,6 +250,20 @@ export function requestedIps(config: PluginConfig, env: CniEnv): string[] {
 function macOf(config: PluginConfig, env: CniEnv): { mac?: string } {
   const mac = config.runtimeConfig.mac ?? config.args?.cni?.mac ?? env.args["MAC"];
   return mac ? { mac } : {};
+}
+
+/** runtimeConfig.portMappings (present only when our entry declares the capability). */
+function hostPortsOf(config: PluginConfig): { hostPorts?: HostPortRequest[] } {
+  const pm = config.runtimeConfig.portMappings ?? [];
+  if (pm.length === 0) return {};
+  return {
+    hostPorts: pm.map((p) => ({
+      protocol: p.protocol,
+      hostPort: p.hostPort,
+      containerPort: p.containerPort,
+      ...(p.hostIP ? { hostIp: p.hostIP } : {}),
+    })),
+  };
 }
 
 /** The pod identity kubelet's runtime sent in CNI_ARGS, kept with the attachment. */

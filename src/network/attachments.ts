@@ -4,6 +4,7 @@ import type { Attachment, Store } from "../store/index.js";
 import { driverFor } from "./drivers.js";
 import { AttachmentProblemsError, InterfaceExistsError } from "./errors.js";
 import { detachFast, finishPendingDeletion } from "./fast-detach.js";
+import { allowLocalhostHostPorts, hostPortMappings, recordHasHostPorts } from "./host-ports.js";
 import { type NetworkNote, type ReconcileReport, reconcileStore } from "./reconcile.js";
 
 export { AttachmentProblemsError } from "./errors.js";
@@ -18,6 +19,8 @@ interface AttachmentDetails {
   routes: RouteSpec[];
   interfaces: AttachResult["interfaces"];
   delegated: boolean;
+  /** Number of host port mappings programmed (DEL removes them when > 0). */
+  hostPorts?: number;
 }
 
 /**
@@ -83,12 +86,21 @@ export class AttachmentService {
         }
         undo.push("remove firewall elements", () => this.#firewall.removeContainers(spec.id, [element]));
       }
+      step = "map host ports";
+      const hostPorts = hostPortMappings(spec, req.hostPorts ?? [], ips);
+      if (hostPorts.length > 0) {
+        const owner = { containerId: req.containerId, ifname: req.ifname };
+        this.#firewall.addHostPorts(owner, hostPorts);
+        undo.push("remove host ports", () => void this.#firewall.removeHostPorts(owner));
+        allowLocalhostHostPorts(spec, hostPorts);
+      }
       step = "record the attachment";
       const details: AttachmentDetails = {
         ips,
         routes,
         interfaces: wired.interfaces,
         delegated: !!req.delegatedIps,
+        ...(hostPorts.length > 0 ? { hostPorts: hostPorts.length } : {}),
       };
       this.#store.putAttachment({
         network: spec.name,
@@ -151,6 +163,9 @@ export class AttachmentService {
         ...hostIf(record?.hostIfname),
       }),
     );
+    if (recordHasHostPorts(record?.result)) {
+      attempt("remove host ports", () => void this.#firewall.removeHostPorts(req));
+    }
     const ips = record?.ips ?? this.#allocator.get(spec.name, req.containerId, req.ifname).map((a) => a.address);
     if (ips.length > 0) {
       attempt("remove firewall elements", () =>
@@ -217,6 +232,13 @@ export class AttachmentService {
         });
       } catch (err) {
         failures.push(`link of ${a.containerId}/${a.ifname}: ${(err as Error).message}`);
+      }
+      if (recordHasHostPorts(a.result)) {
+        try {
+          this.#firewall.removeHostPorts(a);
+        } catch (err) {
+          failures.push(`host ports of ${a.containerId}/${a.ifname}: ${(err as Error).message}`);
+        }
       }
     }
     const orphans = this.#store.listReservations(spec.name).filter((r) => !isValid(r.containerId, r.ifname));

@@ -8,6 +8,7 @@ import type { PendingLinkDeletion, Store } from "../store/index.js";
 import { driverFor } from "./drivers.js";
 import { AttachmentProblemsError } from "./errors.js";
 import type { Firewall } from "./firewall/index.js";
+import { recordHasHostPorts } from "./host-ports.js";
 import type { NetworkSpec } from "./types.js";
 
 export interface FastDelDeps {
@@ -36,6 +37,7 @@ export function detachFast(
   const failures: string[] = [];
   const removeElements = () => {
     try {
+      if (recordHasHostPorts(record.result)) deps.firewall.removeHostPorts({ containerId, ifname });
       deps.firewall.removeContainers(spec.id, [{ containerId, ifname, ips: record.ips.map(stripPrefix) }]);
     } catch (err) {
       failures.push(`remove firewall elements: ${(err as Error).message}`);

@@ -1,0 +1,122 @@
+/**
+ * Host ports through our own entry (capability portMappings, no portmap plugin): bin/quantum in a
+ * private host netns DNATs a host port to a container, in the spelling containerd's go-cni sends
+ * (`HostPort`, `ContainerPort`, ...). Checked with real traffic between namespaces the test made:
+ * an external client (routed through the host netns) keeps its source address; the host's own
+ * localhost and another container on the bridge (hairpin) reach it masqueraded to the gateway; a
+ * host-IP-bound mapping answers only on that IP; a host port already taken fails the second ADD
+ * cleanly, naming the owner; DEL removes exactly the owner's map elements.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { createTestNetns, deleteTestNetns, nsExec, type TestNetns } from "../helpers/netns.js";
+import { linkClient, PeerServer, tcpProbe } from "../runtimes/net.js";
+import { Lab } from "./fixture.js";
+
+const HOST_IP = "10.99.5.1";
+const CLIENT_IP = "10.99.5.2";
+
+describe("host ports: runtimeConfig.portMappings on quantum's own entry", () => {
+  let lab: Lab;
+  let client: TestNetns;
+  let server: PeerServer | undefined;
+
+  before(() => {
+    lab = new Lab();
+    client = createTestNetns("qdpx");
+    linkClient(lab.host, client, HOST_IP, CLIENT_IP);
+  });
+  after(async () => {
+    await server?.stop();
+    deleteTestNetns(client);
+    lab.cleanup();
+  });
+
+  const conf = (portMappings: unknown[]) => ({
+    ...lab.config({ capabilities: { portMappings: true } }),
+    runtimeConfig: { portMappings },
+  });
+  const elements = (): { key: string; value: string; comment?: string }[] => {
+    const out: { key: string; value: string; comment?: string }[] = [];
+    for (const map of ["hp4", "hp4ip"]) {
+      const json = JSON.parse(nsExec(lab.host.name, "nft", ["-j", "list", "map", "inet", "quantum", map])) as {
+        nftables: {
+          map?: { elem?: [{ elem?: { val: { concat: unknown[] }; comment?: string } }, { concat: unknown[] }][] };
+        }[];
+      };
+      for (const o of json.nftables) {
+        for (const [k, v] of o.map?.elem ?? []) {
+          out.push({
+            key: `${map} ${k.elem?.val.concat.join(" . ")}`,
+            value: v.concat.join(" . "),
+            ...(k.elem?.comment ? { comment: k.elem.comment } : {}),
+          });
+        }
+      }
+    }
+    return out;
+  };
+
+  it("DNATs to the container from outside, localhost and a neighbour; DEL removes the mapping", async () => {
+    const [c1, c2] = [lab.container(), lab.container()];
+    const mappings = [
+      { HostPort: 30080, ContainerPort: 8080, Protocol: "tcp", HostIP: "" },
+      { HostPort: 30081, ContainerPort: 8080, Protocol: "TCP", HostIP: HOST_IP },
+    ];
+    await lab.add("hp-1", c1, conf(mappings));
+    await lab.add("hp-2", c2, lab.config());
+    server = await PeerServer.start(c1.path, 8080);
+
+    assert.deepEqual(
+      elements().sort((a, b) => a.key.localeCompare(b.key)),
+      [
+        { key: "hp4 tcp . 30080", value: "10.77.0.2 . 8080", comment: "hp-1/eth0" },
+        { key: `hp4ip ${HOST_IP} . tcp . 30081`, value: "10.77.0.2 . 8080", comment: "hp-1/eth0" },
+      ],
+    );
+    assert.equal(await tcpProbe(client.name, HOST_IP, 30080), `from ${CLIENT_IP}`, "external client, source kept");
+    assert.equal(await tcpProbe(client.name, HOST_IP, 30081), `from ${CLIENT_IP}`, "host-IP-bound mapping");
+    assert.equal(await tcpProbe(lab.host.name, "127.0.0.1", 30080), "from 10.77.0.1", "localhost, masqueraded");
+    assert.equal(await tcpProbe(lab.host.name, "127.0.0.1", 30081, 1), "", "30081 is bound to one host IP only");
+    assert.equal(await tcpProbe(c2.name, HOST_IP, 30080), "from 10.77.0.1", "a neighbour pod (hairpin), masqueraded");
+    assert.equal(
+      nsExec(lab.host.name, "sysctl", ["-n", `net.ipv4.conf.${lab.config()["bridge"]}.route_localnet`]).trim(),
+      "1",
+    );
+
+    const del = await lab.del("hp-1", c1.path, conf(mappings));
+    assert.equal(del.code, 0, del.stdout);
+    assert.deepEqual(elements(), [], "DEL removed the mappings");
+    assert.equal(await tcpProbe(client.name, HOST_IP, 30080, 1), "", "nothing answers after DEL");
+    // containerd's next DELs: empty CNI_NETNS, no prevResult, the same runtimeConfig.
+    assert.equal((await lab.del("hp-1", "", conf(mappings))).code, 0);
+    assert.equal((await lab.del("hp-2", c2.path, lab.config())).code, 0);
+    lab.assertNothingLeft("10.77.0.", "after DEL");
+  });
+
+  it("a host port already mapped fails the second ADD, naming the owner, and leaves nothing of it", async () => {
+    const [c1, c2] = [lab.container(), lab.container()];
+    await lab.add("own-1", c1, conf([{ hostPort: 30090, containerPort: 80 }]));
+    const run = await lab.run({
+      command: "ADD",
+      containerId: "own-2",
+      netns: c2.path,
+      config: conf([
+        { hostPort: 30091, containerPort: 80 },
+        { hostPort: 30090, containerPort: 80, protocol: "tcp" },
+      ]),
+    });
+    assert.notEqual(run.code, 0);
+    assert.match(run.stdout, /host port 30090\/tcp is already mapped to 10\.77\.0\.\d+ \. 80 \(own-1\/eth0\)/);
+    assert.deepEqual(
+      elements().map((e) => `${e.key} ${e.comment}`),
+      ["hp4 tcp . 30090 own-1/eth0"],
+      "all or nothing: 30091 was not added either",
+    );
+    assert.deepEqual(lab.storeState().attachments, ["own-1/eth0"]);
+    assert.equal((await lab.del("own-2", c2.path, conf([]))).code, 0);
+    assert.equal((await lab.del("own-1", c1.path, conf([]))).code, 0);
+    assert.deepEqual(elements(), []);
+    lab.assertNothingLeft("10.77.0.", "after DEL");
+  });
+});
