@@ -118,6 +118,12 @@ export class CriClient {
     return r.status?.conditions ?? [];
   }
 
+  /** Status with verbose info: containerd puts the CNI config it loaded under "cniconfig" (JSON). */
+  async statusInfo(): Promise<Record<string, string>> {
+    const r = await this.#call<{ info: Record<string, string> }>("Status", { verbose: true });
+    return r.info;
+  }
+
   async runPodSandbox(config: PodSandboxConfig): Promise<string> {
     const r = await this.#call<{ podSandboxId: string }>("RunPodSandbox", { config, runtimeHandler: "" });
     return r.podSandboxId;
