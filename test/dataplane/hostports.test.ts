@@ -9,7 +9,9 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { quantumctlBin } from "../cli/ctl.js";
 import { createTestNetns, deleteTestNetns, nsExec, type TestNetns } from "../helpers/netns.js";
+import { runProcess } from "../helpers/process.js";
 import { linkClient, PeerServer, tcpProbe } from "../runtimes/net.js";
 import { Lab } from "./fixture.js";
 
@@ -118,5 +120,31 @@ describe("host ports: runtimeConfig.portMappings on quantum's own entry", () => 
     assert.equal((await lab.del("own-1", c1.path, conf([]))).code, 0);
     assert.deepEqual(elements(), []);
     lab.assertNothingLeft("10.77.0.", "after DEL");
+  });
+  it("quantumctl gc: a pod whose netns died loses its host ports with its attachment", async () => {
+    const c = lab.container();
+    await lab.add("gone-1", c, conf([{ HostPort: 30095, ContainerPort: 80 }]));
+    assert.equal(elements().length, 1);
+    lab.removeContainerNetns(c);
+    const gc = await runProcess(
+      "nsenter",
+      [
+        `--net=${lab.host.path}`,
+        quantumctlBin,
+        "--data-dir",
+        lab.dataDir,
+        "--socket",
+        `${lab.dataDir}/nobody.sock`,
+        "gc",
+        "--local",
+        "--grace-ms",
+        "0",
+        "--json",
+      ],
+      { env: { PATH: process.env.PATH } },
+    );
+    assert.equal(gc.code, 0, `${gc.stdout} ${gc.stderr}`);
+    assert.deepEqual(elements(), [], "the dead pod's host port is gone");
+    lab.assertNothingLeft("10.77.0.", "after gc");
   });
 });

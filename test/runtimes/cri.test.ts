@@ -17,7 +17,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { SqliteStore } from "../../src/store/index.js";
@@ -229,6 +229,9 @@ describe("containerd 1.6 CRI (kubelet's path): RunPodSandbox on a quantum networ
       if (mode === "quantumd") await daemon!.idle();
 
       const calls = l.calls();
+      // Opt-in record of what containerd sent and what we answered, per call (for notes and reviews).
+      const tracePath = process.env["QUANTUM_CRI_TRACE"];
+      if (tracePath) appendFileSync(tracePath, `${JSON.stringify({ scenario: `${mode}/${chain}`, calls })}\n`);
       for (const p of pods) {
         const mine = calls.filter((c) => c.env["CNI_CONTAINERID"] === p.id);
         assert.deepEqual(
