@@ -121,7 +121,8 @@ export const pluginConfigSchema = z
     socketPath: z.string().min(1).optional(),
     ipam: z.object({ type: z.string().optional() }).passthrough().optional(),
     capabilities: z.record(z.string(), z.boolean()).default({}),
-    runtimeConfig: runtimeConfig.default({}),
+    // A JSON null decodes in Go as "no runtimeConfig".
+    runtimeConfig: z.preprocess((v) => (v === null ? undefined : v), runtimeConfig.default({})),
     args: args.optional(),
     "cni.dev/valid-attachments": z.array(attachment).optional(),
     "cni.dev/attachments": z.array(attachment).optional(),

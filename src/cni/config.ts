@@ -5,7 +5,7 @@ import { pluginConfigSchema } from "./config-schema.js";
 import { containerIdProblem } from "./env.js";
 import { CniError, CODE_DECODING_FAILURE, CODE_INVALID_NETWORK_CONFIG, CODE_UNSUPPORTED_FIELD } from "./errors.js";
 import { parseResult, type Result, toCanonicalResult } from "./result.js";
-import { foldRuntimeConfigKeys } from "./runtime-config-keys.js";
+import { foldArgsKeys, foldRuntimeConfigKeys } from "./runtime-config-keys.js";
 import type { Attachment, Dns, Route } from "./types.js";
 import { type CniVersion, DEFAULT_VERSION, requireSupportedVersion } from "./version.js";
 import { describeZodError, showValue } from "./zod-format.js";
@@ -153,7 +153,9 @@ export function parsePluginConfig(input: string | Buffer | Record<string, unknow
   const raw = decodeConfigJson(input);
   const cniVersion = requireSupportedVersion(configVersion(raw));
   // Validate the runtimeConfig as a Go plugin decodes it; error messages still quote the raw config.
-  const folded = "runtimeConfig" in raw ? { ...raw, runtimeConfig: foldRuntimeConfigKeys(raw["runtimeConfig"]) } : raw;
+  const folded = { ...raw };
+  if ("runtimeConfig" in raw) folded["runtimeConfig"] = foldRuntimeConfigKeys(raw["runtimeConfig"]);
+  if ("args" in raw) folded["args"] = foldArgsKeys(raw["args"]);
   const parsed = pluginConfigSchema.safeParse(folded);
   if (!parsed.success) {
     throw new CniError(CODE_INVALID_NETWORK_CONFIG, describeZodError(parsed.error, folded, "config field"));

@@ -9,7 +9,7 @@ export * from "./ip.js";
 export { type K8sPodArgs, k8sPodFromArgs } from "./k8s-args.js";
 export * from "./result.js";
 export * from "./runtime.js";
-export { foldRuntimeConfigKeys, RUNTIME_CONFIG_SHAPE } from "./runtime-config-keys.js";
+export { ARGS_SHAPE, foldArgsKeys, foldRuntimeConfigKeys, RUNTIME_CONFIG_SHAPE } from "./runtime-config-keys.js";
 export { resultDns } from "./runtime-dns.js";
 export * from "./types.js";
 export type { IpConfigV020, ResultV020, V020Version } from "./v020/types.js";

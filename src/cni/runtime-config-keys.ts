@@ -25,6 +25,14 @@ export const RUNTIME_CONFIG_SHAPE: GoShape = {
   },
 };
 
+/** The `args` key (CONVENTIONS.md): the reference plugins read `args.cni.ips` and `args.cni.mac`. */
+export const ARGS_SHAPE: GoShape = { fields: { cni: { fields: { ips: leaf, mac: leaf } } } };
+
+/** `args` with keys folded like runtimeConfig's (`{"CNI": {"IPs": [...]}}` reads as `args.cni.ips`). */
+export function foldArgsKeys(args: unknown): unknown {
+  return foldGoKeys(args, ARGS_SHAPE);
+}
+
 /**
  * `runtimeConfig` with every key a Go plugin would decode into one of the capability fields renamed to
  * that field's name (recursively). A non-object is returned unchanged, for validation to report.

@@ -115,6 +115,23 @@ describe("runtimeConfig: keys as Go's encoding/json matches them", () => {
     assert.deepEqual(c.runtimeConfig.dns, { servers: ["10.0.0.10"] });
   });
 
+  test("runtimeConfig: null is no runtimeConfig (Go); an array is still refused (code 7)", () => {
+    assert.deepEqual(parsePluginConfig({ ...BASE, runtimeConfig: null }).runtimeConfig, {});
+    assert.throws(
+      () => parsePluginConfig({ ...BASE, runtimeConfig: [] }),
+      (e: unknown) => e instanceof CniError && e.code === 7 && /"runtimeConfig": \[\] must be an object/.test(e.msg),
+    );
+  });
+
+  test("args.cni folds too: {CNI: {IPs, MAC}} reads as args.cni.ips/mac", () => {
+    const c = parsePluginConfig({
+      ...BASE,
+      args: { CNI: { IPs: ["10.1.0.9/24"], Mac: "c2:11:22:33:44:55" }, other: 1 },
+    });
+    assert.deepEqual(c.args?.cni?.ips, ["10.1.0.9/24"]);
+    assert.equal(c.args?.cni?.mac, "c2:11:22:33:44:55");
+  });
+
   test("a capability quantum does not read never fails the call, whatever it holds", () => {
     for (const junk of [
       { bandwidth: { ingressRate: -5 } },
