@@ -43,14 +43,12 @@ export interface TracedCall {
 
 export class CriLab extends ContainerdLab {
   readonly traceDir: string;
-  readonly criSocket: string;
   readonly podLogRoot: string;
 
   constructor() {
     super();
     this.traceDir = join(this.root, "calls");
     this.podLogRoot = join(this.root, "pod-logs");
-    this.criSocket = this.socket;
     mkdirSync(this.traceDir);
     mkdirSync(this.podLogRoot);
     rmSync(join(this.pluginDir, "quantum"));
@@ -59,8 +57,8 @@ export class CriLab extends ContainerdLab {
     writeFileSync(join(this.root, "config.toml"), criConfig(this));
   }
 
-  /** Builds the pause image as a docker-archive tar (no registry) and returns its path. */
-  buildPauseImage(busybox: string): string {
+  /** The pause image's one layer: static busybox and a `sleep` link (the Entrypoint). Returns its dir. */
+  private pauseRootfs(busybox: string): string {
     const dir = join(this.root, "pause");
     const layerRoot = join(dir, "rootfs");
     mkdirSync(join(layerRoot, "bin"), { recursive: true });
@@ -72,7 +70,7 @@ export class CriLab extends ContainerdLab {
 
   /** tar the layer, write config and manifest, tar the archive, `ctr -n k8s.io images import` it. */
   async importPauseImage(busybox: string): Promise<void> {
-    const dir = this.buildPauseImage(busybox);
+    const dir = this.pauseRootfs(busybox);
     const layerDir = join(dir, "archive", "layer");
     mkdirSync(layerDir, { recursive: true });
     const tar = (args: string[]) => runProcess("tar", args).then((r) => mustRun(r, `tar ${args.join(" ")}`));
