@@ -4,7 +4,7 @@ import type { Attachment, Store } from "../store/index.js";
 import { driverFor } from "./drivers.js";
 import { AttachmentProblemsError, InterfaceExistsError } from "./errors.js";
 import { detachFast, finishPendingDeletion } from "./fast-detach.js";
-import { allowLocalhostHostPorts, hostPortMappings, recordHasHostPorts } from "./host-ports.js";
+import { allowLocalhostHostPorts, hostPortMappings, recordedHostPorts, recordHasHostPorts } from "./host-ports.js";
 import { type NetworkNote, type ReconcileReport, reconcileStore } from "./reconcile.js";
 
 export { AttachmentProblemsError } from "./errors.js";
@@ -212,6 +212,13 @@ export class AttachmentService {
     const addrs = plain(expected.ips);
     if (addrs.length > 0 && !this.#firewall.hasContainer(spec.id, addrs)) {
       problems.push(`firewall elements for ${addrs.join(", ")} are missing`);
+    }
+    const hostPorts = recordedHostPorts(record?.result);
+    if (hostPorts > 0) {
+      const present = this.#firewall
+        .listHostPorts()
+        .filter((e) => e.containerId === req.containerId && e.ifname === req.ifname).length;
+      if (present !== hostPorts) problems.push(`host ports: ${present} of ${hostPorts} mappings are in the firewall`);
     }
     if (problems.length > 0) throw new AttachmentProblemsError(problems, `CHECK of ${req.containerId}/${req.ifname}`);
   }

@@ -61,6 +61,15 @@ describe("hostPortMappings", () => {
       /need the bridge driver, not macvlan/,
     );
     assert.deepEqual(hostPortMappings({ ...SPEC, driver: NetworkDriverType.Macvlan }, [], DUAL), []);
+    assert.throws(
+      () =>
+        hostPortMappings(
+          { ...SPEC, isolation: IsolationLevel.Internal },
+          [{ protocol: "tcp", hostPort: 1, containerPort: 1 }],
+          DUAL,
+        ),
+      /need isolation "none" \(it is "internal"/,
+    );
   });
 
   it("recordHasHostPorts reads the attachment details", () => {

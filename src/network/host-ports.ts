@@ -3,7 +3,7 @@
 // localhost clients reach them. The firewall (hostports.ts) owns the rules; this file the policy.
 import { writeSysctl } from "../kernel/index.js";
 import type { HostPortMapping } from "./firewall/index.js";
-import { type AssignedIp, type HostPortRequest, NetworkDriverType, type NetworkSpec } from "./types.js";
+import { type AssignedIp, type HostPortRequest, IsolationLevel, NetworkDriverType, type NetworkSpec } from "./types.js";
 
 /**
  * One mapping per request and per container address family it applies to: a request with a host
@@ -21,6 +21,12 @@ export function hostPortMappings(
   if (wanted.length === 0) return [];
   if (spec.driver !== NetworkDriverType.Bridge) {
     throw new TypeError(`network "${spec.name}": host ports (portMappings) need the bridge driver, not ${spec.driver}`);
+  }
+  // internal/strict drop everything routed into the network: a mapping could never be reached.
+  if (spec.isolation !== IsolationLevel.None) {
+    throw new TypeError(
+      `network "${spec.name}": host ports (portMappings) need isolation "none" (it is "${spec.isolation}": nothing may enter it)`,
+    );
   }
   const byFamily = new Map(ips.map((ip) => [ip.family, ip.address.split("/")[0]!]));
   return wanted.flatMap((r) => {
@@ -53,8 +59,13 @@ export function allowLocalhostHostPorts(spec: NetworkSpec, mappings: readonly Ho
   if (local) writeSysctl(`net/ipv4/conf/${spec.bridge}/route_localnet`, "1");
 }
 
-/** True when an attachment record's details say it holds host ports (so DEL lists and removes them). */
-export function recordHasHostPorts(result: unknown): boolean {
+/** The number of host port mappings an attachment record's details say it holds (0 when none). */
+export function recordedHostPorts(result: unknown): number {
   const n = (result as { hostPorts?: unknown } | null)?.hostPorts;
-  return typeof n === "number" && n > 0;
+  return typeof n === "number" && n > 0 ? n : 0;
+}
+
+/** True when an attachment record holds host ports (so DEL lists and removes them). */
+export function recordHasHostPorts(result: unknown): boolean {
+  return recordedHostPorts(result) > 0;
 }

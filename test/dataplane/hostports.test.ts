@@ -65,7 +65,7 @@ describe("host ports: runtimeConfig.portMappings on quantum's own entry", () => 
       { HostPort: 30080, ContainerPort: 8080, Protocol: "tcp", HostIP: "" },
       { HostPort: 30081, ContainerPort: 8080, Protocol: "TCP", HostIP: HOST_IP },
     ];
-    await lab.add("hp-1", c1, conf(mappings));
+    const added = await lab.add("hp-1", c1, conf(mappings));
     await lab.add("hp-2", c2, lab.config());
     server = await PeerServer.start(c1.path, 8080);
 
@@ -85,6 +85,15 @@ describe("host ports: runtimeConfig.portMappings on quantum's own entry", () => 
       nsExec(lab.host.name, "sysctl", ["-n", `net.ipv4.conf.${lab.config()["bridge"]}.route_localnet`]).trim(),
       "1",
     );
+
+    // CHECK sees the mappings; with one removed behind our back it names the problem.
+    const check = (containerId: string, ns: TestNetns, prev: Record<string, unknown>) =>
+      lab.run({ command: "CHECK", containerId, netns: ns.path, config: { ...conf(mappings), prevResult: prev } });
+    assert.equal((await check("hp-1", c1, added)).code, 0, "CHECK with host ports in place");
+    nsExec(lab.host.name, "nft", ["delete", "element", "inet", "quantum", "hp4ip", `{ ${HOST_IP} . tcp . 30081 }`]);
+    const broken = await check("hp-1", c1, added);
+    assert.notEqual(broken.code, 0);
+    assert.match(broken.stdout, /host ports: 1 of 2 mappings are in the firewall/);
 
     const del = await lab.del("hp-1", c1.path, conf(mappings));
     assert.equal(del.code, 0, del.stdout);
