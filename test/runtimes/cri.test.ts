@@ -220,6 +220,45 @@ describe("containerd 1.6 CRI (kubelet's path): RunPodSandbox on a quantum networ
       await server.stop();
       servers.splice(servers.indexOf(server), 1);
 
+      const listed = await cri!.listPodSandbox();
+      for (const p of pods) assert.equal(listed.find((s) => s.id === p.id)?.state, "SANDBOX_READY", `${p.name} listed`);
+      if (chain === "own") {
+        // A third pod asking for pod A's host port: our ADD fails naming the owner, containerd DELs
+        // at once and removes the sandbox; nothing of it is left, pod A keeps its port.
+        const err = await runPod(tag, "c", hostPort).then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        );
+        assert.ok(err, "RunPodSandbox with a taken host port fails");
+        assert.match(
+          err.message,
+          new RegExp(`host port ${hostPort}/tcp is already mapped to ${a.ip.replace(/\./g, "\\.")} \\. 8080`),
+        );
+        const failed = l
+          .calls()
+          .filter(
+            (c) =>
+              c.env["CNI_ARGS"]?.includes(`K8S_POD_NAME=web-${tag}-c;`) ||
+              c.env["CNI_ARGS"]?.endsWith(`K8S_POD_NAME=web-${tag}-c`),
+          );
+        assert.deepEqual(
+          failed.map((c) => [c.env["CNI_COMMAND"], c.code === 0]),
+          [["ADD", false], ...failed.slice(1).map(() => ["DEL", true])],
+          "the failed ADD is followed by DELs that succeed",
+        );
+        assert.ok(failed.length >= 2, "at least one DEL after the failed ADD");
+        assert.deepEqual(
+          (await attachmentsJson()).map((x) => x.containerId).sort(),
+          pods.map((p) => p.id).sort(),
+          "nothing recorded for the failed pod",
+        );
+        assert.equal(hostPortElements().length, 1, "pod A keeps its host port");
+        assert.equal(
+          (await cri!.listPodSandbox()).some((s) => s.metadata.name === `web-${tag}-c` && s.state === "SANDBOX_READY"),
+          false,
+        );
+      }
+
       // kubelet: StopPodSandbox, StopPodSandbox again, RemovePodSandbox.
       for (const p of pods) {
         await cri!.stopPodSandbox(p.id);
