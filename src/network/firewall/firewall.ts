@@ -165,9 +165,9 @@ export class Firewall {
       this.nft.apply(script, this.o);
     } catch (err) {
       const taken = err instanceof NftError && /File exists/.test(err.stderr) ? this.takenHostPorts(mappings) : [];
-      const what = `map host ports of ${owner.containerId}/${owner.ifname}`;
-      if (taken.length > 0) throw new Error(`${what}: ${taken.join("; ")}`, { cause: err });
-      throw this.wrap(err, what);
+      // The conflict alone says it all (callers add which ADD it was).
+      if (taken.length > 0) throw new Error(taken.join("; "), { cause: err });
+      throw this.wrap(err, `map host ports of ${owner.containerId}/${owner.ifname}`);
     }
   }
 
