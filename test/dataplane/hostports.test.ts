@@ -10,23 +10,30 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { quantumctlBin } from "../cli/ctl.js";
-import { createTestNetns, deleteTestNetns, nsExec, type TestNetns } from "../helpers/netns.js";
+import { createTestNetns, deleteTestNetns, ipIn, nsExec, type TestNetns } from "../helpers/netns.js";
 import { runProcess } from "../helpers/process.js";
 import { linkClient, PeerServer, tcpProbe } from "../runtimes/net.js";
 import { Lab } from "./fixture.js";
 
 const HOST_IP = "10.99.5.1";
 const CLIENT_IP = "10.99.5.2";
+const HOST_IP6 = "fd00:99:5::1";
+const CLIENT_IP6 = "fd00:99:5::2";
 
 describe("host ports: runtimeConfig.portMappings on quantum's own entry", () => {
   let lab: Lab;
   let client: TestNetns;
   let server: PeerServer | undefined;
+  let uplink = "";
 
   before(() => {
     lab = new Lab();
     client = createTestNetns("qdpx");
-    linkClient(lab.host, client, HOST_IP, CLIENT_IP);
+    uplink = linkClient(lab.host, client, HOST_IP, CLIENT_IP);
+    // IPv6 on the same link (nodad: usable at once).
+    ipIn(lab.host.name, ["-6", "addr", "add", `${HOST_IP6}/64`, "dev", uplink, "nodad"]);
+    ipIn(client.name, ["-6", "addr", "add", `${CLIENT_IP6}/64`, "dev", "eth0", "nodad"]);
+    ipIn(client.name, ["-6", "route", "add", "default", "via", HOST_IP6]);
   });
   after(async () => {
     await server?.stop();
@@ -40,7 +47,7 @@ describe("host ports: runtimeConfig.portMappings on quantum's own entry", () => 
   });
   const elements = (): { key: string; value: string; comment?: string }[] => {
     const out: { key: string; value: string; comment?: string }[] = [];
-    for (const map of ["hp4", "hp4ip"]) {
+    for (const map of ["hp4", "hp4ip", "hp6", "hp6ip"]) {
       const json = JSON.parse(nsExec(lab.host.name, "nft", ["-j", "list", "map", "inet", "quantum", map])) as {
         nftables: {
           map?: { elem?: [{ elem?: { val: { concat: unknown[] }; comment?: string } }, { concat: unknown[] }][] };
@@ -155,5 +162,38 @@ describe("host ports: runtimeConfig.portMappings on quantum's own entry", () => 
     assert.equal(gc.code, 0, `${gc.stdout} ${gc.stderr}`);
     assert.deepEqual(elements(), [], "the dead pod's host port is gone");
     lab.assertNothingLeft("10.77.0.", "after gc");
+  });
+  it("dual-stack: one request maps both families; IPv6 clients and IPv6 hairpin reach the container", async () => {
+    const dual = {
+      ...lab.config({
+        name: "dp-hp6",
+        bridge: `q6${lab.host.name.slice(-8)}`,
+        subnet: undefined,
+        gateway: undefined,
+        subnets: ["10.76.0.0/24", "fd00:76::/64"],
+        capabilities: { portMappings: true },
+      }),
+      runtimeConfig: { portMappings: [{ HostPort: 30100, ContainerPort: 8080, Protocol: "tcp", HostIP: "" }] },
+    };
+    const [c1, c2] = [lab.container(), lab.container()];
+    await lab.add("v6-1", c1, dual);
+    const plain = { ...dual, runtimeConfig: {} };
+    await lab.add("v6-2", c2, plain);
+    const v6 = await PeerServer.start(c1.path, 8080, "::");
+    try {
+      assert.deepEqual(
+        elements().map((e) => `${e.key} → ${e.value}`),
+        ["hp4 tcp . 30100 → 10.76.0.2 . 8080", "hp6 tcp . 30100 → fd00:76::2 . 8080"],
+      );
+      assert.equal(await tcpProbe(client.name, HOST_IP6, 30100), `from ${CLIENT_IP6}`, "IPv6 client, source kept");
+      assert.equal(await tcpProbe(client.name, HOST_IP, 30100), `from ::ffff:${CLIENT_IP}`, "IPv4 client");
+      assert.equal(await tcpProbe(c2.name, HOST_IP6, 30100), "from fd00:76::1", "IPv6 hairpin, masqueraded");
+    } finally {
+      await v6.stop();
+    }
+    assert.equal((await lab.del("v6-1", c1.path, dual)).code, 0);
+    assert.equal((await lab.del("v6-2", c2.path, plain)).code, 0);
+    assert.deepEqual(elements(), []);
+    assert.deepEqual(lab.storeState("dp-hp6"), { reservations: [], attachments: [] });
   });
 });
