@@ -61,6 +61,8 @@ export class AttachmentService {
       ctr = openContainerSide(req);
       step = "allocate addresses";
       const ips = this.#reserve(spec, req, undo);
+      // Refused host ports (wrong driver, isolated network) fail before anything is wired.
+      const hostPorts = hostPortMappings(spec, req.hostPorts ?? [], ips);
       step = "program the firewall for the network";
       // Layer 2 only (no addresses): nothing for the firewall to know about this container.
       const fwNet = ips.length > 0 ? firewallNetwork(spec, ips) : undefined;
@@ -87,7 +89,6 @@ export class AttachmentService {
         undo.push("remove firewall elements", () => this.#firewall.removeContainers(spec.id, [element]));
       }
       step = "map host ports";
-      const hostPorts = hostPortMappings(spec, req.hostPorts ?? [], ips);
       if (hostPorts.length > 0) {
         const owner = { containerId: req.containerId, ifname: req.ifname };
         this.#firewall.addHostPorts(owner, hostPorts);
