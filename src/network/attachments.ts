@@ -62,6 +62,7 @@ export class AttachmentService {
       step = "allocate addresses";
       const ips = this.#reserve(spec, req, undo);
       // Refused host ports (wrong driver, isolated network) fail before anything is wired.
+      step = "check host ports";
       const hostPorts = hostPortMappings(spec, req.hostPorts ?? [], ips);
       step = "program the firewall for the network";
       // Layer 2 only (no addresses): nothing for the firewall to know about this container.
