@@ -8,7 +8,11 @@ need=()
 command -v podman >/dev/null || need+=(podman)
 command -v runc >/dev/null || need+=(runc)
 dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q "ok installed" || need+=(busybox-static)
-command -v containerd >/dev/null && command -v ctr >/dev/null || need+=(containerd)
+# containerd's package carries its CRI plugin and containerd-shim-runc-v2 (the CRI suite, kubelet's path).
+command -v containerd >/dev/null && command -v ctr >/dev/null && command -v containerd-shim-runc-v2 >/dev/null ||
+  need+=(containerd)
+# The CRI suite builds its pause image as a docker-archive tar.
+command -v tar >/dev/null || need+=(tar)
 [ -x /usr/lib/cni/portmap ] && [ -x /usr/lib/cni/host-local ] || need+=(containernetworking-plugins)
 command -v iptables >/dev/null || need+=(iptables)
 command -v nsenter >/dev/null && command -v unshare >/dev/null || need+=(util-linux)

@@ -122,11 +122,15 @@ describe("parsePluginConfig: each message names the field and the value (code 7)
       { runtimeConfig: { portMappings: [{ hostPort: 70000, containerPort: 80 }] } },
       /"runtimeConfig.portMappings\[0\].hostPort": 70000 must be at most 65535/,
     ],
-    ["bandwidth", { runtimeConfig: { bandwidth: { ingressRate: -5 } } }, /"runtimeConfig.bandwidth.ingressRate": -5/],
     [
-      "ipRanges",
-      { runtimeConfig: { ipRanges: [[{ subnet: "x" }]] } },
-      /"runtimeConfig.ipRanges\[0\]\[0\].subnet": "x" is not a CIDR/,
+      "portMappings protocol",
+      { runtimeConfig: { portMappings: [{ hostPort: 80, containerPort: 80, protocol: "icmp" }] } },
+      /"runtimeConfig.portMappings\[0\].protocol": "icmp" must be one of "tcp", "udp", "sctp"/,
+    ],
+    [
+      "portMappings in Go spelling: the message names the field as folded",
+      { runtimeConfig: { PortMappings: [{ HostPort: "80", ContainerPort: 80 }] } },
+      /"runtimeConfig.portMappings\[0\].hostPort": "80" must be a number/,
     ],
     ["args.cni.mac", { args: { cni: { mac: "nope" } } }, /"args.cni.mac": "nope" is not a MAC address/],
     [

@@ -5,6 +5,7 @@ import { pluginConfigSchema } from "./config-schema.js";
 import { containerIdProblem } from "./env.js";
 import { CniError, CODE_DECODING_FAILURE, CODE_INVALID_NETWORK_CONFIG } from "./errors.js";
 import { parseResult, type Result, toCanonicalResult } from "./result.js";
+import { foldArgsKeys, foldRuntimeConfigKeys } from "./runtime-config-keys.js";
 import type { Attachment, Dns } from "./types.js";
 import { type CniVersion, DEFAULT_VERSION, requireSupportedVersion } from "./version.js";
 import { describeZodError, showValue } from "./zod-format.js";
@@ -15,39 +16,33 @@ export interface IpamConfig {
   [key: string]: unknown;
 }
 
+/** One `portMappings` entry (portmap's PortMapEntry); protocol lower-cased, "" and absent read as tcp. */
 export interface PortMapping {
   hostPort: number;
   containerPort: number;
-  protocol?: string;
+  protocol: "tcp" | "udp" | "sctp";
   hostIP?: string;
   [key: string]: unknown;
 }
 
-export interface BandwidthLimits {
-  ingressRate?: number;
-  ingressBurst?: number;
-  egressRate?: number;
-  egressBurst?: number;
+/** The `dns` capability (servers/searches/options, unlike the result's nameservers/search). */
+export interface RuntimeDns {
+  servers?: string[];
+  searches?: string[];
+  options?: string[];
   [key: string]: unknown;
 }
 
-/** host-local style range, as in `runtimeConfig.ipRanges`. */
-export interface RangeSpec {
-  subnet: string;
-  rangeStart?: string;
-  rangeEnd?: string;
-  gateway?: string;
-  [key: string]: unknown;
-}
-
-/** Capability args the runtime injected (CONVENTIONS.md). Note `dns` uses servers/searches. */
+/**
+ * Capability args the runtime injected (CONVENTIONS.md), keys folded to the field names as Go's
+ * decoder matches them (go-cni sends `HostPort`, `Servers`, ...). Only the capabilities quantum
+ * reads are typed and validated; the others (bandwidth, ipRanges, pod annotations) are kept unchecked.
+ */
 export interface RuntimeConfig {
   ips?: string[];
   mac?: string;
   portMappings?: PortMapping[];
-  bandwidth?: BandwidthLimits;
-  dns?: { servers?: string[]; searches?: string[]; options?: string[]; [key: string]: unknown };
-  ipRanges?: RangeSpec[][];
+  dns?: RuntimeDns;
   [key: string]: unknown;
 }
 
@@ -138,9 +133,13 @@ export function configVersion(raw: Record<string, unknown>): string {
 export function parsePluginConfig(input: string | Buffer | Record<string, unknown>): PluginConfig {
   const raw = decodeConfigJson(input);
   const cniVersion = requireSupportedVersion(configVersion(raw));
-  const parsed = pluginConfigSchema.safeParse(raw);
+  // Validate the runtimeConfig as a Go plugin decodes it; error messages still quote the raw config.
+  const folded = { ...raw };
+  if ("runtimeConfig" in raw) folded["runtimeConfig"] = foldRuntimeConfigKeys(raw["runtimeConfig"]);
+  if ("args" in raw) folded["args"] = foldArgsKeys(raw["args"]);
+  const parsed = pluginConfigSchema.safeParse(folded);
   if (!parsed.success) {
-    throw new CniError(CODE_INVALID_NETWORK_CONFIG, describeZodError(parsed.error, raw, "config field"));
+    throw new CniError(CODE_INVALID_NETWORK_CONFIG, describeZodError(parsed.error, folded, "config field"));
   }
   const c = parsed.data;
   const out: PluginConfig = {

@@ -5,9 +5,13 @@ export { ConverterRegistry, type ConvertFn, createConverterRegistry } from "./co
 export * from "./dispatch.js";
 export * from "./env.js";
 export * from "./errors.js";
+export { foldGoKeys, type GoShape, goFieldFor, goFoldKey } from "./go-json-keys.js";
 export * from "./ip.js";
+export { type K8sPodArgs, k8sPodFromArgs } from "./k8s-args.js";
 export * from "./result.js";
 export * from "./runtime.js";
+export { ARGS_SHAPE, foldArgsKeys, foldRuntimeConfigKeys, RUNTIME_CONFIG_SHAPE } from "./runtime-config-keys.js";
+export { resultDns } from "./runtime-dns.js";
 export * from "./schemas.js";
 export * from "./types.js";
 export type { IpConfigV020, ResultV020, V020Version } from "./v020/types.js";

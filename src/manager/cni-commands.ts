@@ -8,11 +8,14 @@ import {
   CniError,
   CODE_INVALID_NETWORK_CONFIG,
   CODE_PLUGIN_NOT_AVAILABLE,
+  type K8sPodArgs,
+  k8sPodFromArgs,
   type PluginConfig,
   type PluginHandlers,
   type PluginRequest,
   parseResult,
   type Result,
+  resultDns,
   toCanonicalResult,
 } from "../cni/index.js";
 import {
@@ -22,6 +25,7 @@ import {
   type Dataplane,
   type DataplaneOptions,
   Dataplanes,
+  type HostPortRequest,
   type NetworkSpec,
   type ReconcileReport,
   type RouteSpec,
@@ -93,7 +97,9 @@ export class CniCommands implements PluginHandlers {
   }
 
   /** Attachments and reservations per network in a data dir (metrics). */
-  stats(dataDir: string): Record<string, { attachments: number; reserved: number }> {
+  stats(
+    dataDir: string,
+  ): Record<string, { attachments: number; reserved: number; namespaces: Record<string, number> }> {
     return this.dataplane(dataDir).stats();
   }
 
@@ -113,11 +119,13 @@ export class CniCommands implements PluginHandlers {
         netnsPath: env.netns!,
         requestedIps: requestedIps(config, env),
         ...macOf(config, env),
+        ...podOf(env),
+        ...hostPortsOf(config),
         ...(delegated ? { delegatedIps: ipsFromIpam(delegated, spec) } : {}),
         ...(net.layer2Only ? { delegatedIps: [] } : {}),
       });
       if (this.#options.recordNetworks) this.#record(dp, spec);
-      return buildResult(attached, spec.dns ?? delegated?.dns);
+      return buildResult(attached, resultDns(config.dns ?? delegated?.dns, config.runtimeConfig.dns));
     } catch (err) {
       if (net.ipamType) await this.#delegate(req, net.ipamType, "DEL", context).catch(() => undefined);
       throw toCniError(err, context);
@@ -242,6 +250,26 @@ export function requestedIps(config: PluginConfig, env: CniEnv): string[] {
 function macOf(config: PluginConfig, env: CniEnv): { mac?: string } {
   const mac = config.runtimeConfig.mac ?? config.args?.cni?.mac ?? env.args["MAC"];
   return mac ? { mac } : {};
+}
+
+/** runtimeConfig.portMappings (present only when our entry declares the capability). */
+function hostPortsOf(config: PluginConfig): { hostPorts?: HostPortRequest[] } {
+  const pm = config.runtimeConfig.portMappings ?? [];
+  if (pm.length === 0) return {};
+  return {
+    hostPorts: pm.map((p) => ({
+      protocol: p.protocol,
+      hostPort: p.hostPort,
+      containerPort: p.containerPort,
+      ...(p.hostIP ? { hostIp: p.hostIP } : {}),
+    })),
+  };
+}
+
+/** The pod identity kubelet's runtime sent in CNI_ARGS, kept with the attachment. */
+function podOf(env: CniEnv): { pod?: K8sPodArgs } {
+  const pod = k8sPodFromArgs(env.args);
+  return pod ? { pod } : {};
 }
 
 function ipsFromIpam(result: Result, spec: NetworkSpec): AssignedIp[] {

@@ -9,6 +9,7 @@ import type { Attachment, Store } from "../store/index.js";
 import { type DriverTable, driverFor } from "./drivers.js";
 import { AttachmentProblemsError, InterfaceExistsError, Problem } from "./errors.js";
 import { detachFast, finishPendingDeletion } from "./fast-detach.js";
+import { allowLocalhostHostPorts, hostPortMappings, recordedHostPorts, recordHasHostPorts } from "./host-ports.js";
 import { type AuditDeps, auditNetworks, type Finding, type RepairReport, repairFindings } from "./network-audit.js";
 import type { FirewallPort, KernelPort } from "./ports.js";
 import { type NetworkNote, reconcileStore } from "./reconcile.js";
@@ -35,6 +36,8 @@ interface AttachmentDetails {
   routes: RouteSpec[];
   interfaces: AttachResult["interfaces"];
   delegated: boolean;
+  /** Number of host port mappings programmed (DEL removes them when > 0). */
+  hostPorts?: number;
 }
 
 export class Dataplane {
@@ -92,6 +95,9 @@ export class Dataplane {
       ctr = this.#openContainerSide(req);
       step = "allocate addresses";
       const ips = this.#reserve(spec, req, undo);
+      // Refused host ports (wrong driver, isolated network) fail before anything is wired.
+      step = "check host ports";
+      const hostPorts = hostPortMappings(spec, req.hostPorts ?? [], ips);
       step = "program the firewall for the network";
       // Layer 2 only (no addresses): nothing for the firewall to know about this container.
       const fwNet = ips.length > 0 ? firewallNetwork(spec, ips) : undefined;
@@ -117,12 +123,20 @@ export class Dataplane {
         }
         undo.push("remove firewall elements", () => this.firewall.removeContainers(spec.id, [element]));
       }
+      step = "map host ports";
+      if (hostPorts.length > 0) {
+        const owner = { containerId: req.containerId, ifname: req.ifname };
+        this.firewall.addHostPorts(owner, hostPorts);
+        undo.push("remove host ports", () => void this.firewall.removeHostPorts(owner));
+        allowLocalhostHostPorts(spec, hostPorts);
+      }
       step = "record the attachment";
       const details: AttachmentDetails = {
         ips,
         routes,
         interfaces: wired.interfaces,
         delegated: !!req.delegatedIps,
+        ...(hostPorts.length > 0 ? { hostPorts: hostPorts.length } : {}),
       };
       this.store.putAttachment({
         network: spec.name,
@@ -132,6 +146,7 @@ export class Dataplane {
         ...hostIf(wired.hostIfname),
         ips: ips.map((ip) => ip.address),
         result: details,
+        ...(req.pod ? { pod: req.pod } : {}),
       });
       undo.commit();
       return { interfaces: wired.interfaces, ips, routes };
@@ -198,6 +213,9 @@ export class Dataplane {
         ...hostIf(record?.hostIfname),
       }),
     );
+    if (recordHasHostPorts(record?.result)) {
+      attempt("remove host ports", () => void this.firewall.removeHostPorts(req));
+    }
     const ips = record?.ips ?? this.allocator.get(spec.name, req.containerId, req.ifname).map((a) => a.address);
     if (ips.length > 0) {
       attempt("remove firewall elements", () =>
@@ -245,6 +263,13 @@ export class Dataplane {
     if (addrs.length > 0 && !this.firewall.hasContainer(spec.id, addrs)) {
       found(`firewall elements for ${addrs.join(", ")} are missing`);
     }
+    const hostPorts = recordedHostPorts(record?.result);
+    if (hostPorts > 0) {
+      const present = this.firewall
+        .listHostPorts()
+        .filter((e) => e.containerId === req.containerId && e.ifname === req.ifname).length;
+      if (present !== hostPorts) found(`host ports: ${present} of ${hostPorts} mappings are in the firewall`);
+    }
     if (problems.length > 0) throw new AttachmentProblemsError(problems, `CHECK of ${req.containerId}/${req.ifname}`);
   }
 
@@ -267,6 +292,13 @@ export class Dataplane {
         });
       } catch (err) {
         failures.push(new Problem(`link of ${a.containerId}/${a.ifname}`, err));
+      }
+      if (recordHasHostPorts(a.result)) {
+        try {
+          this.firewall.removeHostPorts(a);
+        } catch (err) {
+          failures.push(new Problem(`host ports of ${a.containerId}/${a.ifname}`, err));
+        }
       }
     }
     const orphans = this.store.listReservations(spec.name).filter((r) => !isValid(r.containerId, r.ifname));
@@ -361,15 +393,20 @@ export class Dataplane {
     };
   }
 
-  /** Attachments and reservations per network (metrics). */
-  stats(): Record<string, { attachments: number; reserved: number }> {
-    const out: Record<string, { attachments: number; reserved: number }> = {};
+  /** Attachments (in all and per pod namespace, "" for none) and reservations per network (metrics). */
+  stats(): Record<string, { attachments: number; reserved: number; namespaces: Record<string, number> }> {
+    const out: Record<string, { attachments: number; reserved: number; namespaces: Record<string, number> }> = {};
     const of = (network: string) => {
-      out[network] ??= { attachments: 0, reserved: 0 };
+      out[network] ??= { attachments: 0, reserved: 0, namespaces: {} };
       return out[network];
     };
     for (const n of this.store.listNetworks()) of(n.name);
-    for (const a of this.store.listAttachments()) of(a.network).attachments++;
+    for (const a of this.store.listAttachments()) {
+      const s = of(a.network);
+      s.attachments++;
+      const ns = a.pod?.namespace ?? "";
+      s.namespaces[ns] = (s.namespaces[ns] ?? 0) + 1;
+    }
     for (const r of this.store.listReservations()) of(r.network).reserved++;
     return out;
   }

@@ -7,6 +7,7 @@ import { LinkNotFoundError, NetnsNotFoundError, NotANetnsError, type Rtnl } from
 import type { PendingLinkDeletion, Store } from "../store/index.js";
 import type { NetworkDriver } from "./driver.js";
 import { AttachmentProblemsError, Problem } from "./errors.js";
+import { recordHasHostPorts } from "./host-ports.js";
 import type { FirewallPort, KernelPort } from "./ports.js";
 import type { NetworkSpec } from "./types.js";
 
@@ -39,6 +40,7 @@ export function detachFast(
   const failures: Problem[] = [];
   const removeElements = () => {
     try {
+      if (recordHasHostPorts(record.result)) deps.firewall.removeHostPorts({ containerId, ifname });
       deps.firewall.removeContainers(spec.id, [{ containerId, ifname, ips: record.ips.map(stripPrefix) }]);
     } catch (err) {
       failures.push(new Problem("remove firewall elements", err));

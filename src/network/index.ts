@@ -56,6 +56,7 @@ export {
   type AttachRequest,
   type AttachResult,
   type DetachRequest,
+  type HostPortRequest,
   IsolationLevel,
   type LinkRef,
   MACVLAN_MODES,

@@ -144,6 +144,8 @@ export function repairFindings(deps: AuditDeps, findings: Finding[]): RepairRepo
         case "stale-attachment":
           if (f.link) deleteLink(host, f.link);
           firewall?.removeContainers(networkId(f.network), [{ ips: f.ips ?? [] }]);
+          // By owner (element comments): a dead pod's host ports must not keep DNATing to its address.
+          firewall?.removeHostPorts({ containerId: f.containerId!, ifname: f.ifname! });
           store.transaction(() => {
             store.releaseById(f.network, f.containerId!, f.ifname!);
             store.deleteAttachment(f.network, f.containerId!, f.ifname!);

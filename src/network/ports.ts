@@ -21,5 +21,13 @@ export interface KernelPort {
 /** What the core asks of the firewall (the nftables ruleset of firewall/). */
 export type FirewallPort = Pick<
   Firewall,
-  "ensureNetwork" | "addContainer" | "removeContainers" | "hasContainer" | "listContainerElements" | "removeNetwork"
+  | "ensureNetwork"
+  | "addContainer"
+  | "removeContainers"
+  | "hasContainer"
+  | "listContainerElements"
+  | "removeNetwork"
+  | "addHostPorts"
+  | "removeHostPorts"
+  | "listHostPorts"
 >;

@@ -4,6 +4,8 @@
  * and both get their defaults from networkSpec() (network-spec.ts). Nothing here knows CNI JSON.
  */
 
+import type { PodIdentity } from "../store/index.js";
+
 export enum NetworkDriverType {
   Bridge = "bridge",
   Macvlan = "macvlan",
@@ -93,6 +95,19 @@ export interface AttachRequest {
   mac?: string;
   /** Set when an IPAM plugin decided the addresses: built-in IPAM is skipped. */
   delegatedIps?: AssignedIp[];
+  /** Host ports to DNAT to the container (runtimeConfig.portMappings). */
+  hostPorts?: HostPortRequest[];
+  /** The Kubernetes pod (CNI_ARGS K8S_POD_*), kept with the attachment record. */
+  pod?: PodIdentity;
+}
+
+/** One host port asked for (Kubernetes hostPort): hostPort 0 means none. */
+export interface HostPortRequest {
+  protocol: "tcp" | "udp" | "sctp";
+  hostPort: number;
+  containerPort: number;
+  /** One host address to listen on; absent or "" = every local address. */
+  hostIp?: string;
 }
 
 export interface LinkRef {

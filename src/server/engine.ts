@@ -88,6 +88,10 @@ export class Engine {
         const sum = out[network] ?? { attachments: 0, reserved: 0 };
         sum.attachments += n.attachments;
         sum.reserved += n.reserved;
+        for (const [ns, count] of Object.entries(n.namespaces)) {
+          sum.namespaces ??= {};
+          sum.namespaces[ns] = (sum.namespaces[ns] ?? 0) + count;
+        }
         out[network] = sum;
       }
     }

@@ -65,9 +65,13 @@ export class DaemonMetrics {
     if (!this.#prom) return;
     this.#prom.attachments.reset();
     this.#prom.poolUsed.reset();
+    this.#prom.attachmentsByNamespace.reset();
     for (const [network, s] of Object.entries(stats)) {
       this.#prom.attachments.set({ network }, s.attachments);
       this.#prom.poolUsed.set({ network }, s.reserved);
+      for (const [namespace, n] of Object.entries(s.namespaces ?? {})) {
+        this.#prom.attachmentsByNamespace.set({ network, namespace }, n);
+      }
     }
   }
 

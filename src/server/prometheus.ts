@@ -10,6 +10,7 @@ export class PromMetrics {
   readonly duration: Histogram<"command" | "code">;
   readonly rejected: Counter<"reason">;
   readonly attachments: Gauge<"network">;
+  readonly attachmentsByNamespace: Gauge<"network" | "namespace">;
   readonly poolUsed: Gauge<"network">;
   readonly repairs: Counter<"kind">;
   readonly inFlight: Gauge;
@@ -40,6 +41,12 @@ export class PromMetrics {
       name: "quantum_attachments",
       help: "Attachments recorded per network (read from the stores at scrape time)",
       labelNames: ["network"],
+      registers,
+    });
+    this.attachmentsByNamespace = new Gauge({
+      name: "quantum_attachments_by_namespace",
+      help: 'Attachments per network and Kubernetes pod namespace (CNI_ARGS K8S_POD_NAMESPACE; "" = none sent)',
+      labelNames: ["network", "namespace"],
       registers,
     });
     this.poolUsed = new Gauge({

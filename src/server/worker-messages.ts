@@ -10,7 +10,11 @@ export type ToWorker =
   | { id: number; kind: "close" };
 
 /** Per network: attachments recorded and addresses reserved. */
-export type NetworkStats = Record<string, { attachments: number; reserved: number }>;
+/** Per network: attachments, reservations, and attachments per Kubernetes namespace ("" = no pod identity). */
+export type NetworkStats = Record<
+  string,
+  { attachments: number; reserved: number; namespaces?: Record<string, number> }
+>;
 
 export type FromWorker =
   | { id: number; kind: "answer"; answer: CniAnswer; dataDirs: string[]; workMs: number }

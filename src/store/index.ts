@@ -12,6 +12,7 @@ export type {
   PendingDeletionStore,
   PendingLinkDeletion,
   PendingLinkDeletionInput,
+  PodIdentity,
   Reservation,
   Store,
 } from "./types.js";

@@ -21,6 +21,10 @@ export interface AttachmentRow {
   ips: string;
   result: string;
   created_at: string;
+  pod_namespace: string | null;
+  pod_name: string | null;
+  pod_uid: string | null;
+  pod_infra_container_id: string | null;
 }
 
 export interface NetworkRow {
@@ -63,6 +67,11 @@ export function toAttachment(r: AttachmentRow): Attachment {
     createdAt: r.created_at,
   };
   if (r.host_ifname !== null) out.hostIfname = r.host_ifname;
+  if (r.pod_namespace !== null && r.pod_name !== null) {
+    out.pod = { namespace: r.pod_namespace, name: r.pod_name };
+    if (r.pod_uid !== null) out.pod.uid = r.pod_uid;
+    if (r.pod_infra_container_id !== null) out.pod.infraContainerId = r.pod_infra_container_id;
+  }
   return out;
 }
 

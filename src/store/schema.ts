@@ -71,6 +71,19 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;");
     },
   },
+  {
+    version: 3,
+    description: "attachments: the Kubernetes pod (namespace, name, uid, infra container id) from CNI_ARGS",
+    up(db) {
+      // Nullable: attachments made before, and by runtimes that send no K8S_ args, have none.
+      db.exec(`
+        ALTER TABLE attachments ADD COLUMN pod_namespace TEXT;
+        ALTER TABLE attachments ADD COLUMN pod_name TEXT;
+        ALTER TABLE attachments ADD COLUMN pod_uid TEXT;
+        ALTER TABLE attachments ADD COLUMN pod_infra_container_id TEXT;
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

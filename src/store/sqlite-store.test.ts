@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import Database from "better-sqlite3";
-import { type Migration, migrate, SCHEMA_VERSION } from "./schema.js";
+import { MIGRATIONS, type Migration, migrate, SCHEMA_VERSION } from "./schema.js";
 import { DB_FILE_NAME, SqliteStore } from "./sqlite-store.js";
 import { runStoreContract } from "./testing/contract-suite.js";
 
@@ -51,6 +51,29 @@ describe("SqliteStore.open()", () => {
       const b = SqliteStore.open(dir);
       assert.equal(b.countReservations("n"), 1);
       b.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("migrates a version-2 store: its attachments survive, without a pod; new ones keep theirs", () => {
+    const dir = tempDir();
+    try {
+      const db = new Database(join(dir, DB_FILE_NAME));
+      migrate(db, MIGRATIONS.slice(0, 2));
+      db.prepare(
+        `INSERT INTO attachments (network, container_id, ifname, netns, host_ifname, ips, result, created_at)
+         VALUES ('n', 'old', 'eth0', '/x', NULL, '["10.0.0.2/24"]', '{}', '2025-01-01T00:00:00.000Z')`,
+      ).run();
+      db.close();
+      const s = SqliteStore.open(dir);
+      const old = s.getAttachment("n", "old", "eth0");
+      assert.deepEqual(old?.ips, ["10.0.0.2/24"]);
+      assert.equal(old && "pod" in old, false);
+      const pod = { namespace: "default", name: "web", uid: "u1", infraContainerId: "new" };
+      s.putAttachment({ network: "n", containerId: "new", ifname: "eth0", netns: "/y", ips: [], result: {}, pod });
+      assert.deepEqual(s.getAttachment("n", "new", "eth0")?.pod, pod);
+      s.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

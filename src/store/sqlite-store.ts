@@ -201,8 +201,9 @@ export class SqliteStore implements Store {
   putAttachment(a: AttachmentInput): Attachment {
     const stored: Attachment = { ...a, createdAt: a.createdAt ?? new Date().toISOString() };
     this.stmt(
-      `INSERT OR REPLACE INTO attachments (network, container_id, ifname, netns, host_ifname, ips, result, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR REPLACE INTO attachments (network, container_id, ifname, netns, host_ifname, ips, result, created_at,
+         pod_namespace, pod_name, pod_uid, pod_infra_container_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       a.network,
       a.containerId,
@@ -212,6 +213,10 @@ export class SqliteStore implements Store {
       JSON.stringify(a.ips),
       toJson(a.result),
       stored.createdAt,
+      a.pod?.namespace ?? null,
+      a.pod?.name ?? null,
+      a.pod?.uid ?? null,
+      a.pod?.infraContainerId ?? null,
     );
     return this.getAttachment(a.network, a.containerId, a.ifname)!;
   }

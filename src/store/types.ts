@@ -49,12 +49,25 @@ export interface AllocatorStore {
   countReservations(network: string, rangeId?: string): number;
 }
 
+/**
+ * The Kubernetes pod an attachment belongs to, as the runtime named it in CNI_ARGS
+ * (K8S_POD_NAMESPACE, K8S_POD_NAME, K8S_POD_UID, K8S_POD_INFRA_CONTAINER_ID).
+ */
+export interface PodIdentity {
+  namespace: string;
+  name: string;
+  uid?: string;
+  infraContainerId?: string;
+}
+
 export interface Attachment {
   network: string;
   containerId: string;
   ifname: string;
   netns: string;
   hostIfname?: string;
+  /** Absent when the runtime sent no pod identity (podman, ctr, cnitool). */
+  pod?: PodIdentity;
   ips: string[];
   /** The CNI result as returned to the runtime; stored as JSON. */
   result: unknown;

@@ -64,7 +64,18 @@ describe("firewall state in the kernel (private netns)", { skip, concurrency: fa
     assert.equal(rulesIn("forward"), forward);
     assert.deepEqual(
       names("chain").sort(),
-      ["forward", "input", "n_n1_from", "n_n1_in", "n_n1_nat", "n_n1_to", "postrouting"].sort(),
+      [
+        "forward",
+        "hostport_out",
+        "hostport_pre",
+        "hostports",
+        "input",
+        "n_n1_from",
+        "n_n1_in",
+        "n_n1_nat",
+        "n_n1_to",
+        "postrouting",
+      ].sort(),
     );
   });
 

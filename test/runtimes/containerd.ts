@@ -170,8 +170,8 @@ export class ContainerdLab {
     return pid;
   }
 
-  /** Starts `ctr <args>` in containerd's namespaces; the caller awaits `done`. */
-  ctr(args: string[]): { child: ChildProcess; done: Promise<Run>; stdout: () => string } {
+  /** Starts `ctr <args>` in containerd's namespaces (default: the lab's ctr namespace); the caller awaits `done`. */
+  ctr(args: string[], namespace = this.namespace): { child: ChildProcess; done: Promise<Run>; stdout: () => string } {
     const child = spawn(
       "nsenter",
       [
@@ -181,7 +181,7 @@ export class ContainerdLab {
         "--address",
         this.socket,
         "--namespace",
-        this.namespace,
+        namespace,
         ...args,
       ],
       { env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" }, stdio: ["ignore", "pipe", "pipe"] },

@@ -13,12 +13,15 @@ export class PeerServer {
     readonly port: number,
   ) {}
 
-  /** Starts node inside `netnsPath` (nsenter execs it: the child's pid is the server's). */
-  static async start(netnsPath: string, port: number): Promise<PeerServer> {
+  /**
+   * Starts node inside `netnsPath` (nsenter execs it: the child's pid is the server's), listening on
+   * `host` (default 0.0.0.0; "::" also takes IPv6, and IPv4 peers then read as ::ffff:a.b.c.d).
+   */
+  static async start(netnsPath: string, port: number, host = "0.0.0.0"): Promise<PeerServer> {
     const script = [
       "const net = require('node:net');",
       "net.createServer((s) => { s.on('error', () => {}); s.end('from ' + s.remoteAddress + '\\n'); })",
-      `.listen(${port}, '0.0.0.0', () => console.log('listening'));`,
+      `.listen(${port}, ${JSON.stringify(host)}, () => console.log('listening'));`,
     ].join("");
     const env = { ...process.env };
     delete env["NODE_EXTRA_CA_CERTS"];

@@ -20,6 +20,8 @@ export interface DaemonOptions {
   allowUids?: number[];
   graceMs?: number;
   extraArgs?: string[];
+  /** More nsenter options before the daemon, e.g. `--mount=/proc/PID/ns/mnt` (a runtime's mount namespace). */
+  nsenterArgs?: string[];
 }
 
 export interface HttpReply {
@@ -57,6 +59,7 @@ export class TestDaemon {
     const o = this.opts;
     const args = [
       `--net=/run/netns/${this.hostNetns}`,
+      ...(o.nsenterArgs ?? []),
       quantumdBin,
       "--socket",
       this.socket,

@@ -220,9 +220,11 @@ export function registerNetworkCommands(program: Command, run: Run, _io: Output)
           return;
         }
         ctx.table(
-          ["NETWORK", "CONTAINER", "IFNAME", "IPS", "HOST-IF", "NETNS", "CREATED"],
+          ["NETWORK", "NAMESPACE", "POD", "CONTAINER", "IFNAME", "IPS", "HOST-IF", "NETNS", "CREATED"],
           list.map((a) => [
             a.network,
+            a.pod?.namespace ?? "",
+            a.pod?.name ?? "",
             a.containerId,
             a.ifname,
             a.ips.join(","),

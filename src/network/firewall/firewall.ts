@@ -4,6 +4,15 @@
  * delete transaction costs ~20 ms whatever its size (kernel-notes.md).
  */
 import { NftError, type NftOptions, nftApply, nftListJson } from "../../kernel/nftables.js";
+import {
+  addHostPortsScript,
+  HOSTPORT,
+  type HostPortMapping,
+  type HostPortOwner,
+  hostPortElement,
+  removeHostPortKeysScript,
+} from "./hostports.js";
+import { type HostPortElement, parseHostPortElements } from "./hostports-parse.js";
 import { DEFAULT_TABLE, networkNames, STATIC } from "./names.js";
 import { hasRuleComment, parseNetworks, parseSetElements } from "./parse.js";
 import {
@@ -143,6 +152,54 @@ export class Firewall {
       if (json !== null) out.push(...parseSetElements(json, name, family));
     }
     return out;
+  }
+
+  /**
+   * Adds a container's host ports (the network must be ensured: it creates the maps), all or none.
+   * @throws Error naming the host port and its current owner when one is taken.
+   */
+  addHostPorts(owner: HostPortOwner, mappings: readonly HostPortMapping[]): void {
+    const script = addHostPortsScript(`inet ${this.table}`, owner, mappings);
+    if (script === "") return;
+    try {
+      this.nft.apply(script, this.o);
+    } catch (err) {
+      const taken = err instanceof NftError && /File exists/.test(err.stderr) ? this.takenHostPorts(mappings) : [];
+      // The conflict alone says it all (callers add which ADD it was).
+      if (taken.length > 0) throw new Error(taken.join("; "), { cause: err });
+      throw this.wrap(err, `map host ports of ${owner.containerId}/${owner.ifname}`);
+    }
+  }
+
+  /** Removes every host port the container owns (by element comment), in one transaction. */
+  removeHostPorts(owner: HostPortOwner): number {
+    const mine = this.listHostPorts().filter((e) => e.containerId === owner.containerId && e.ifname === owner.ifname);
+    const script = removeHostPortKeysScript(`inet ${this.table}`, mine);
+    if (script === "") return 0;
+    this.apply(script, `remove host ports of ${owner.containerId}/${owner.ifname}`);
+    return mine.length;
+  }
+
+  /** Every host port element of every network; [] when our table does not exist. */
+  listHostPorts(): HostPortElement[] {
+    return [HOSTPORT.v4, HOSTPORT.v4ip, HOSTPORT.v6, HOSTPORT.v6ip].flatMap((map) => {
+      const json = this.listOrNull(["map", "inet", this.table, map]);
+      return json === null ? [] : parseHostPortElements(json, map);
+    });
+  }
+
+  /** Who holds each of the mappings' host ports, as messages (for the error of a conflicting ADD). */
+  private takenHostPorts(mappings: readonly HostPortMapping[]): string[] {
+    const held = new Map(this.listHostPorts().map((e) => [`${e.map} ${e.key}`, e]));
+    return mappings.flatMap((m) => {
+      const e = hostPortElement(m);
+      const owner = held.get(`${e.map} ${e.key}`);
+      if (!owner) return [];
+      const on = m.hostIp ? `${m.hostIp}:` : "";
+      return [
+        `host port ${on}${m.hostPort}/${m.protocol} is already mapped to ${owner.value} (${owner.containerId}/${owner.ifname})`,
+      ];
+    });
   }
 
   /** Removes the network's chains, sets and map elements in one transaction. @returns false if absent. */

@@ -5,6 +5,15 @@ export {
   type FirewallOptions,
   type NftRunner,
 } from "./firewall.js";
+export {
+  HOSTPORT,
+  type HostPortMapping,
+  type HostPortOwner,
+  type HostPortProtocol,
+  hostPortElement,
+  MASQ_MARK,
+} from "./hostports.js";
+export type { HostPortElement } from "./hostports-parse.js";
 export { DEFAULT_TABLE, type NetworkObjectNames, networkNames, STATIC } from "./names.js";
 export {
   type AddMode,

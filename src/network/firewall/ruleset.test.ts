@@ -57,7 +57,11 @@ describe("ruleset: tableScript()", () => {
       "oifname vmap @fwd_to",
     ]);
     assert.deepEqual(rulesOf(s, "input"), ["iifname vmap @in_from"]);
-    assert.deepEqual(rulesOf(s, "postrouting"), ["iifname vmap @nat_from"]);
+    // Host ports' masquerade (hostports.ts) comes before any network's nat chain.
+    assert.deepEqual(rulesOf(s, "postrouting"), [
+      "meta mark & 0x2000 == 0x2000 ct status dnat masquerade",
+      "iifname vmap @nat_from",
+    ]);
   });
 
   it("refuses a table name that is not a plain identifier", () => {

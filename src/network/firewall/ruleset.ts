@@ -10,6 +10,7 @@
  * Our `accept` only ends our own base chain (other tables still vote); our `drop` is final.
  */
 import { createHash } from "node:crypto";
+import { hostPortMasqueradeRule, hostPortTableLines } from "./hostports.js";
 import { type NetworkObjectNames, networkNames, STATIC } from "./names.js";
 import type { FirewallContainer, FirewallContainerRef, FirewallNetwork } from "./types.js";
 import { type Cidr, checkIp, checkNetId, checkNetwork, checkTableName, elementComment } from "./validate.js";
@@ -50,6 +51,9 @@ export function tableScript(table: string): string {
     `add rule ${t} ${s.forward} iifname vmap @${s.fwdFrom}`,
     `add rule ${t} ${s.forward} oifname vmap @${s.fwdTo}`,
     `add rule ${t} ${s.input} iifname vmap @${s.inFrom}`,
+    // Host ports (hostports.ts): their maps and nat chains, and their masquerade before any network's.
+    ...hostPortTableLines(t),
+    `add rule ${t} ${s.postrouting} ${hostPortMasqueradeRule()}`,
     // Forwarded packets keep their input device in postrouting; bridged ones (br_netfilter) and
     // the host's own have none, so they are never masqueraded.
     `add rule ${t} ${s.postrouting} iifname vmap @${s.natFrom}`,

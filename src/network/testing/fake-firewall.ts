@@ -1,6 +1,8 @@
 // Test support: the firewall as the dataplane's core sees it (FirewallPort), in memory: networks
 // programmed and their container elements. `failNext` makes one named method throw once, so tests
 // reach the unwind after a firewall failure.
+import { hostPortElement } from "../firewall/hostports.js";
+import type { HostPortElement } from "../firewall/hostports-parse.js";
 import type { FirewallPort } from "../ports.js";
 
 type Method = keyof FirewallPort;
@@ -15,6 +17,8 @@ export class FakeFirewall implements FirewallPort {
   /** Network id → its elements. */
   readonly networks = new Map<string, FakeElement[]>();
   readonly #fail = new Map<Method, Error>();
+  /** Host port map elements, as the real maps hold them (a key is taken once). */
+  readonly hostPorts: HostPortElement[] = [];
 
   /** The next call of `method` throws `error` (default: a plain Error naming it). */
   failNext(method: Method, error = new Error(`fake firewall: ${method} failed`)): void {
@@ -68,6 +72,30 @@ export class FakeFirewall implements FirewallPort {
   removeNetwork(netId: string): boolean {
     this.#maybeFail("removeNetwork");
     return this.networks.delete(netId);
+  }
+
+  addHostPorts(...[owner, mappings]: Parameters<FirewallPort["addHostPorts"]>): void {
+    this.#maybeFail("addHostPorts");
+    const added = mappings.map((m) => ({ ...hostPortElement(m), ...owner }));
+    for (const e of added) {
+      if (this.hostPorts.some((h) => h.map === e.map && h.key === e.key)) {
+        throw new Error(`host port ${e.key} is already mapped`);
+      }
+    }
+    for (const { family: _family, ...e } of added) this.hostPorts.push(e);
+  }
+
+  removeHostPorts(owner: Parameters<FirewallPort["removeHostPorts"]>[0]): number {
+    this.#maybeFail("removeHostPorts");
+    const before = this.hostPorts.length;
+    const kept = this.hostPorts.filter((h) => !(h.containerId === owner.containerId && h.ifname === owner.ifname));
+    this.hostPorts.splice(0, this.hostPorts.length, ...kept);
+    return before - kept.length;
+  }
+
+  listHostPorts(): HostPortElement[] {
+    this.#maybeFail("listHostPorts");
+    return this.hostPorts.map((h) => ({ ...h }));
   }
 
   /** Every element's address of a network (for assertions). */

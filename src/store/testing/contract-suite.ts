@@ -226,6 +226,17 @@ export function runStoreContract(backend: string, open: () => StoreFixture): voi
         assert.equal(put.hostIfname, "veth12");
       });
 
+      it("keeps the pod identity; an attachment without one has no pod key", () => {
+        const pod = { namespace: "kube-system", name: "coredns-0", uid: "a1b2", infraContainerId: "c1" };
+        const put = s.putAttachment({ ...att, ips: [], result: {}, pod });
+        assert.deepEqual(put.pod, pod);
+        assert.deepEqual(s.listAttachments()[0]?.pod, pod);
+        s.putAttachment({ ...att, containerId: "c2", ips: [], result: {}, pod: { namespace: "ns", name: "p" } });
+        assert.deepEqual(s.getAttachment("n1", "c2", "eth0")?.pod, { namespace: "ns", name: "p" });
+        s.putAttachment({ ...att, containerId: "c3", ips: [], result: {} });
+        assert.equal("pod" in (s.getAttachment("n1", "c3", "eth0") ?? {}), false);
+      });
+
       it("omits hostIfname when absent, and put replaces by key", () => {
         s.putAttachment({ ...att, ips: ["10.0.0.2/24"], result: null, createdAt: "2024-01-01T00:00:00.000Z" });
         s.putAttachment({ ...att, ips: ["10.0.0.3/24"], result: null, createdAt: "2024-01-02T00:00:00.000Z" });
