@@ -9,17 +9,13 @@ import { createHostVeth } from "../../kernel/veth.js";
 import { ensureBridge, ensureGatewayOnce } from "../../network/bridge/ensure.js";
 import { Firewall, storeMarkers } from "../../network/firewall/index.js";
 import { checkGateway, defaultGateway, parseSubnet, subnetsOverlap } from "../../network/network-validation.js";
+import { openStore, type Store } from "../../network/store.js";
 import { IsolationLevel, NetworkDriverType, type NetworkSpec } from "../../network/types.js";
 import { UndoStack } from "../../network/undo.js";
-import {
-  type Network,
-  toNetworkSpec,
-  VirtualNetworkManager,
-} from "../../network/virtual-network-manager.js";
-import { openStore, type Store } from "../../network/store.js";
+import { type Network, toNetworkSpec, VirtualNetworkManager } from "../../network/virtual-network-manager.js";
 
-export type { Network } from "../../network/virtual-network-manager.js";
 export { IsolationLevel } from "../../network/types.js";
+export type { Network } from "../../network/virtual-network-manager.js";
 
 /** What a Docker network asks of a quantum network. */
 export interface DockerNetworkSpec {
@@ -99,13 +95,20 @@ export class DockerDataplane {
   createNetwork(d: DockerNetworkSpec): Promise<Network> {
     const [primary, ...more] = d.subnets;
     if (!primary) throw new Error(`network "${d.name}": no subnet`);
-    return this.#networks.createNetwork(d.name, primary.subnet, primary.gateway, NetworkDriverType.Bridge, d.isolation, {
-      subnets: more.map((s) => s.subnet),
-      ipMasq: d.ipMasq,
-      labels: d.labels,
-      ...(d.mtu !== undefined ? { mtu: d.mtu } : {}),
-      ...(d.bridge !== undefined ? { bridge: d.bridge } : {}),
-    });
+    return this.#networks.createNetwork(
+      d.name,
+      primary.subnet,
+      primary.gateway,
+      NetworkDriverType.Bridge,
+      d.isolation,
+      {
+        subnets: more.map((s) => s.subnet),
+        ipMasq: d.ipMasq,
+        labels: d.labels,
+        ...(d.mtu !== undefined ? { mtu: d.mtu } : {}),
+        ...(d.bridge !== undefined ? { bridge: d.bridge } : {}),
+      },
+    );
   }
 
   /**
@@ -243,14 +246,23 @@ export class DockerDataplane {
     } catch (err) {
       const failures = undo.unwind();
       const extra = failures.length > 0 ? ` (and undoing: ${failures.join("; ")})` : "";
-      throw new Error(`cannot wire endpoint ${endpointId.slice(0, 12)} on "${network.name}": ${(err as Error).message}${extra}`, {
-        cause: err,
-      });
+      throw new Error(
+        `cannot wire endpoint ${endpointId.slice(0, 12)} on "${network.name}": ${(err as Error).message}${extra}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
 
   /** Undoes wire(): firewall elements, then the veth (either end deletes the pair). Idempotent. */
-  unwire(network: Network | null, networkName: string, endpointId: string, hostIfname: string, addresses: string[]): void {
+  unwire(
+    network: Network | null,
+    networkName: string,
+    endpointId: string,
+    hostIfname: string,
+    addresses: string[],
+  ): void {
     const failures: string[] = [];
     if (network && addresses.length > 0 && nftAvailable()) {
       try {

@@ -1,6 +1,6 @@
 // Endpoint wiring and unwiring, shared by NetworkDriver.CreateEndpoint/DeleteEndpoint and by
 // IpamDriver.ReleaseAddress (which takes down an endpoint Docker abandoned).
-import { type DriverContext, DockerError, readState, short, withState } from "./context.js";
+import { DockerError, type DriverContext, readState, short, withState } from "./context.js";
 import { plainAddress } from "./dataplane.js";
 import type { Endpoint } from "./state.js";
 
@@ -19,14 +19,17 @@ export async function wireEndpoint(ctx: DriverContext, req: WireRequest): Promis
   const net = state.networks[req.networkId];
   if (!net) throw new DockerError(`network ${short(req.networkId)} is not known to quantum`, 404);
   const network = await ctx.dp.getNetwork(net.name);
-  if (!network) throw new DockerError(`quantum network "${net.name}" of docker network ${short(req.networkId)} is gone`);
+  if (!network)
+    throw new DockerError(`quantum network "${net.name}" of docker network ${short(req.networkId)} is gone`);
   if (req.addresses.length === 0) throw new DockerError("the endpoint has no address: quantum networks are addressed");
   const keys: string[] = [];
   const ips = req.addresses.map((cidr) => {
     const ip = plainAddress(cidr);
     const key = ip === null ? null : ctx.dp.holderOf(net.name, ip);
     if (ip === null || key === null) {
-      throw new DockerError(`address ${cidr} was not handed out by quantum's IPAM on "${net.name}" (use --ipam-driver ${ctx.driverName})`);
+      throw new DockerError(
+        `address ${cidr} was not handed out by quantum's IPAM on "${net.name}" (use --ipam-driver ${ctx.driverName})`,
+      );
     }
     keys.push(key);
     const family = ip.includes(":") ? 6 : 4;

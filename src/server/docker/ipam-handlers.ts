@@ -12,7 +12,7 @@ import {
   RequestAddressRequest,
   RequestPoolRequest,
 } from "./api-types.js";
-import { type DriverContext, DockerError, holderKey, parseBody, readState, withState } from "./context.js";
+import { DockerError, type DriverContext, holderKey, parseBody, readState, withState } from "./context.js";
 import {
   canonicalSubnet,
   checkHostAddress,
@@ -36,9 +36,12 @@ export const ipamHandlers: Record<string, Handler> = {
   "IpamDriver.RequestPool": async (ctx, body) => {
     const req = parseBody("RequestPool", RequestPoolRequest, body);
     if (!req.Pool) {
-      throw new DockerError("quantum does not choose subnets: give --subnet (and one for --ipv6) to docker network create");
+      throw new DockerError(
+        "quantum does not choose subnets: give --subnet (and one for --ipv6) to docker network create",
+      );
     }
-    if (req.SubPool) throw new DockerError(`--ip-range (${req.SubPool}) is not supported by quantum: use --ip per container`);
+    if (req.SubPool)
+      throw new DockerError(`--ip-range (${req.SubPool}) is not supported by quantum: use --ip per container`);
     const { cidr, family } = canonical(req.Pool);
     if ((family === 6) !== (req.V6 ?? false)) {
       throw new DockerError(`pool ${cidr} is IPv${family} but Docker asked for an IPv${req.V6 ? 6 : 4} pool`);
@@ -70,12 +73,14 @@ export const ipamHandlers: Record<string, Handler> = {
   "IpamDriver.RequestAddress": async (ctx, body) => {
     const req = parseBody("RequestAddress", RequestAddressRequest, body);
     const pool = readState(ctx).pools[req.PoolID];
-    if (!pool) throw new DockerError(`unknown pool "${req.PoolID}" (was it released, or requested from another driver?)`);
+    if (!pool)
+      throw new DockerError(`unknown pool "${req.PoolID}" (was it released, or requested from another driver?)`);
     const prefix = prefixOf(pool.subnet);
     const wanted = req.Address ? plainAddress(req.Address) : undefined;
     if (wanted === null) throw new DockerError(`invalid address "${req.Address}": not an IP address`);
     if (req.Options?.[REQUEST_ADDRESS_TYPE] === GATEWAY_ADDRESS) {
-      const gateway = wanted === undefined ? firstHost(pool.subnet) : guard(() => checkHostAddress(pool.subnet, wanted));
+      const gateway =
+        wanted === undefined ? firstHost(pool.subnet) : guard(() => checkHostAddress(pool.subnet, wanted));
       withState(ctx, (s) => {
         const p = s.pools[pool.id];
         if (p) p.gateway = gateway;
@@ -84,7 +89,8 @@ export const ipamHandlers: Record<string, Handler> = {
     }
     if (!pool.network) {
       // Before CreateNetwork only --aux-address requests come: kept, reserved when the network exists.
-      if (wanted === undefined) throw new DockerError(`pool ${pool.subnet} has no network yet: nothing to allocate from`);
+      if (wanted === undefined)
+        throw new DockerError(`pool ${pool.subnet} has no network yet: nothing to allocate from`);
       const aux = guard(() => checkHostAddress(pool.subnet, wanted));
       withState(ctx, (s) => {
         s.pools[pool.id]?.aux.push(aux);
@@ -93,7 +99,8 @@ export const ipamHandlers: Record<string, Handler> = {
     }
     const network = await ctx.dp.getNetwork(pool.network);
     if (!network) throw new DockerError(`quantum network "${pool.network}" of pool ${pool.subnet} no longer exists`);
-    const gateway = pool.gateway ?? network.subnets.find((x) => x.subnet === pool.subnet)?.gateway ?? firstHost(pool.subnet);
+    const gateway =
+      pool.gateway ?? network.subnets.find((x) => x.subnet === pool.subnet)?.gateway ?? firstHost(pool.subnet);
     const ip = guard(() =>
       ctx.dp.allocate(network, { subnet: pool.subnet, gateway }, holderKey("addr"), wanted, {
         source: "docker",
@@ -142,4 +149,3 @@ function guard<T>(fn: () => T): T {
     throw new DockerError((err as Error).message, 200, { cause: err });
   }
 }
-

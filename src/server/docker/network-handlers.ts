@@ -9,7 +9,7 @@ import {
   JoinRequest,
   NetworkRequest,
 } from "./api-types.js";
-import { type DriverContext, DockerError, holderKey, parseBody, readState, short, withState } from "./context.js";
+import { DockerError, holderKey, parseBody, readState, short, withState } from "./context.js";
 import { canonicalSubnet, plainAddress } from "./dataplane.js";
 import { unwireEndpoint, wireEndpoint } from "./endpoint-ops.js";
 import type { Handler } from "./ipam-handlers.js";
@@ -32,7 +32,8 @@ export const networkHandlers: Record<string, Handler> = {
       throw new DockerError("a quantum network holds at most one IPv4 and one IPv6 subnet");
     }
     for (const { pool } of pools) {
-      if (pool.network) throw new DockerError(`subnet ${pool.subnet} is already used by quantum network "${pool.network}"`);
+      if (pool.network)
+        throw new DockerError(`subnet ${pool.subnet} is already used by quantum network "${pool.network}"`);
     }
     const name = opts.name ?? `docker-${short(req.NetworkID)}`;
     const subnets = pools.map(({ pool, gateway }) => ({ subnet: pool.subnet, gateway }));
@@ -56,12 +57,18 @@ export const networkHandlers: Record<string, Handler> = {
           if (!p) continue;
           p.network = name;
           for (const aux of p.aux) {
-            ctx.dp.allocate(fresh, { subnet: p.subnet, gateway: subnets.find((x) => x.subnet === p.subnet)?.gateway ?? "" }, holderKey("aux"), aux, {
-              source: "docker",
-              driver: ctx.driverName,
-              pool: p.id,
-              aux: true,
-            });
+            ctx.dp.allocate(
+              fresh,
+              { subnet: p.subnet, gateway: subnets.find((x) => x.subnet === p.subnet)?.gateway ?? "" },
+              holderKey("aux"),
+              aux,
+              {
+                source: "docker",
+                driver: ctx.driverName,
+                pool: p.id,
+                aux: true,
+              },
+            );
           }
           p.aux = [];
         }
@@ -185,7 +192,9 @@ function poolOf(pools: Record<string, Pool>, d: IPAMData): { pool: Pool; gateway
   }
   const pool = pools[`${d.AddressSpace ?? ""}/${cidr}`] ?? Object.values(pools).find((p) => p.subnet === cidr);
   if (!pool) {
-    throw new DockerError(`subnet ${cidr} was not allocated by quantum's IPAM: use --ipam-driver with the quantum driver`);
+    throw new DockerError(
+      `subnet ${cidr} was not allocated by quantum's IPAM: use --ipam-driver with the quantum driver`,
+    );
   }
   const gateway = (d.Gateway ? plainAddress(d.Gateway) : null) ?? pool.gateway;
   if (!gateway) throw new DockerError(`subnet ${cidr} has no gateway`);

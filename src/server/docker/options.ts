@@ -1,8 +1,9 @@
 // The `-o key=value` options of `docker network create -d quantum` (they arrive as strings in
 // Options["com.docker.network.generic"]). Unknown keys are refused: a typo must not silently give
 // a network without the isolation the user asked for.
-import { IsolationLevel } from "./dataplane.js";
+
 import { GENERIC_OPTIONS } from "./api-types.js";
+import { IsolationLevel } from "./dataplane.js";
 
 export interface NetworkOptions {
   /** Quantum network name; default `docker-<first 12 hex of the NetworkID>`. */
@@ -64,7 +65,9 @@ function parseIsolation(text: string | undefined, dockerInternal: boolean): Isol
   if (text === undefined) return dockerInternal ? IsolationLevel.Internal : IsolationLevel.None;
   const level = Object.values(IsolationLevel).find((l) => l === text);
   if (!level) {
-    throw new OptionError(`option "isolation": invalid value "${text}" (one of: ${Object.values(IsolationLevel).join(", ")})`);
+    throw new OptionError(
+      `option "isolation": invalid value "${text}" (one of: ${Object.values(IsolationLevel).join(", ")})`,
+    );
   }
   if (dockerInternal && level === IsolationLevel.None) {
     throw new OptionError('--internal contradicts option "isolation=none"');

@@ -9,8 +9,8 @@ import { connect } from "node:net";
 import { basename, dirname } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { Logger } from "../logger.js";
-import { errorBody } from "./dispatch.js";
 import type { DockerAnswer } from "./dispatch.js";
+import { errorBody } from "./dispatch.js";
 import type { DockerWorkerData, FromDockerWorker, ToDockerWorker } from "./worker-messages.js";
 
 export const CONTENT_TYPE = "application/vnd.docker.plugins.v1+json";
@@ -138,6 +138,8 @@ export class DockerPluginServer {
         const text = await readBody(req);
         const body = parseJson(text);
         answer = await this.#withDeadline(method, this.#call(method, body));
+        // What Docker sent and what we answered, call by call (--log-level debug).
+        this.#o.logger.debug({ method, request: body, answer: answer.body }, "docker call");
       }
     } catch (err) {
       outcome = "bad-request";
@@ -166,7 +168,10 @@ export class DockerPluginServer {
         work.then((a) => this.#o.logger.warn({ method, status: a.status }, "docker call finished after its deadline"));
         resolve({
           status: 200,
-          body: errorBody(method, `quantum: ${method} did not finish within ${this.deadlineMs} ms (it continues in the background)`),
+          body: errorBody(
+            method,
+            `quantum: ${method} did not finish within ${this.deadlineMs} ms (it continues in the background)`,
+          ),
         });
       }, this.deadlineMs);
     });
