@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readlinkSync, statSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
+import Database from "better-sqlite3";
 import { SqliteStore } from "../../src/store/index.js";
 import { quantumctlBin } from "../cli/ctl.js";
 import { binDir, referenceDir } from "../helpers/cni-runner.js";
@@ -329,6 +330,51 @@ describe("docker.io 20.10: quantumd as remote network + IPAM driver", { timeout:
     assert.deepEqual(reservedIps(NET), before);
     assert.equal(ipJson<IpLink[]>(l.host.name, ["link", "show", "master", "qrtkbr0"]).length, portsBefore);
     await l.must(["run", "-d", "--name", "qdup", "--network", DNET, IMAGE, "sleep", "1000"]);
+  });
+
+  it("quantumd hung and killed during a docker run: the run fails, nothing is left", async () => {
+    const l = lab!;
+    const before = reservedIps(NET);
+    l.freezeQuantumd();
+    const run = l.docker(["run", "-d", "--name", "qhung", "--network", DNET, IMAGE, "sleep", "1000"]);
+    // Docker has connected and is waiting for an answer that never comes (it has no timeout).
+    await new Promise((r) => setTimeout(r, 1500));
+    await l.killQuantumd();
+    const r = await run;
+    assert.notEqual(r.code, 0, "docker run succeeded with its driver killed");
+    await l.docker(["rm", "-f", "qhung"]);
+    await l.startQuantumd();
+    assert.deepEqual(reservedIps(NET), before);
+  });
+
+  it("a call stuck past the deadline fails the run at the deadline; its late success is undone", async () => {
+    const l = lab!;
+    const before = reservedIps(NET);
+    // Another writer holds the store's write lock: the driver's RequestAddress waits (busy timeout 10 s).
+    const db = new Database(`${l.dataDir}/quantum.db`);
+    db.exec("BEGIN IMMEDIATE");
+    let released = false;
+    try {
+      const t0 = performance.now();
+      const r = await l.docker(["run", "-d", "--name", "qslow", "--network", DNET, IMAGE, "sleep", "1000"]);
+      const seconds = (performance.now() - t0) / 1000;
+      assert.notEqual(r.code, 0, "docker run succeeded although its address could not be taken");
+      assert.match(r.stderr, /RequestAddress did not finish within 2000 ms/, r.stderr);
+      assert.ok(seconds < 9, `docker run waited ${seconds} s: longer than the deadline plus Docker's own work`);
+      db.exec("ROLLBACK");
+      released = true;
+    } finally {
+      if (!released) db.exec("ROLLBACK");
+      db.close();
+    }
+    // The RequestAddress now completes in the worker and is undone with a ReleaseAddress.
+    await waitFor("the late RequestAddress to be undone", () => l.quantumdLog.includes("undone after its deadline"));
+    assert.match(
+      l.quantumdLog,
+      /"method":"IpamDriver.ReleaseAddress"[^\n]*"undone after its deadline"|undone after its deadline/,
+    );
+    assert.deepEqual(reservedIps(NET), before);
+    await l.docker(["rm", "-f", "qslow"]);
   });
 
   it("docker rm and docker network rm release everything (store, links, nft)", async () => {

@@ -163,6 +163,9 @@ export class DockerLab {
         "200",
         "--log-level",
         "debug",
+        // Short, so the deadline test waits little; a normal call takes a few ms.
+        "--docker-deadline-ms",
+        "2000",
         ...extra,
       ],
       { env, stdio: ["ignore", "pipe", "pipe"] },
@@ -194,6 +197,19 @@ export class DockerLab {
     const timer = setTimeout(() => c.kill("SIGKILL"), 15_000);
     await this.#quantumdExit;
     clearTimeout(timer);
+  }
+
+  /** SIGSTOP quantumd: it keeps its sockets but answers nothing (a hung driver). */
+  freezeQuantumd(): void {
+    this.#quantumd?.kill("SIGSTOP");
+  }
+
+  /** SIGKILL quantumd (by its pid; frozen or not) and wait for it. */
+  async killQuantumd(): Promise<void> {
+    const c = this.#quantumd;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    c.kill("SIGKILL");
+    await this.#quantumdExit;
   }
 
   get quantumdRunning(): boolean {

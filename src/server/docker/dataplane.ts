@@ -190,6 +190,23 @@ export class DockerDataplane {
     });
   }
 
+  /**
+   * Frees every address Docker still holds in network (one whose ReleaseAddress never came: the
+   * driver was down when Docker sent it). Docker removes the network: none of them is in use.
+   * @returns the addresses freed.
+   */
+  releaseAllHolders(network: string): string[] {
+    return this.store.transaction(() => {
+      const freed: string[] = [];
+      for (const a of this.store.listAttachments(network)) {
+        if (a.ifname !== HOLDER_IFNAME || a.netns !== "") continue;
+        freed.push(...this.#allocator.release(network, a.containerId, HOLDER_IFNAME).map((r) => r.ip));
+        this.store.deleteAttachment(network, a.containerId, HOLDER_IFNAME);
+      }
+      return freed;
+    });
+  }
+
   /** Sets (or clears) the host link recorded on key's holder record: reconcile then knows who owns it. */
   setHolderLink(network: string, key: string, hostIfname: string | undefined): void {
     this.store.transaction(() => {

@@ -93,6 +93,7 @@ export const networkHandlers: Record<string, Handler> = {
     for (const ep of Object.values(readState(ctx).endpoints)) {
       if (ep.networkId === req.NetworkID) await unwireEndpoint(ctx, ep.id);
     }
+    ctx.dp.releaseAllHolders(net.name);
     await guardAsync(() => ctx.dp.deleteNetwork(net.name));
     withState(ctx, (s) => {
       delete s.networks[req.NetworkID];

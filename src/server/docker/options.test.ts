@@ -4,7 +4,10 @@ import { GENERIC_OPTIONS } from "./api-types.js";
 import { IsolationLevel } from "./dataplane.js";
 import { parseNetworkOptions } from "./options.js";
 
-const generic = (o: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ [GENERIC_OPTIONS]: o, ...extra });
+const generic = (o: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  [GENERIC_OPTIONS]: o,
+  ...extra,
+});
 
 describe("parseNetworkOptions (-o key=value of docker network create)", () => {
   it("defaults: isolation none, masquerade on, nothing else", () => {

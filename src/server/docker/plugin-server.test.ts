@@ -51,6 +51,11 @@ describe("DockerPluginServer: the protocol layer", () => {
       backend: async (method, body) => {
         seen.push({ method, body });
         if (method.endsWith(".Hang")) return never;
+        if (method === "IpamDriver.RequestPool") {
+          // Succeeds, but only after the deadline: Docker has been told it failed.
+          await new Promise((r) => setTimeout(r, 400));
+          return { status: 200, body: { PoolID: "QuantumLocal/10.9.0.0/24", Pool: "10.9.0.0/24", Data: {} } };
+        }
         return { status: 200, body: { echo: method } };
       },
     });
@@ -95,9 +100,23 @@ describe("DockerPluginServer: the protocol layer", () => {
     assert.equal(ipam.body["Err"], undefined);
   });
 
+  it("a call that succeeds after its deadline is undone with the call Docker would have made", async () => {
+    seen.length = 0;
+    const r = await post(join(dir, "plugins", "qtest.sock"), "/IpamDriver.RequestPool", '{"Pool":"10.9.0.0/24"}');
+    assert.match(String(r.body["Error"]), /did not finish within 200 ms/);
+    const deadline = Date.now() + 5000;
+    while (!seen.some((c) => c.method === "IpamDriver.ReleasePool") && Date.now() < deadline) {
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    assert.deepEqual(seen, [
+      { method: "IpamDriver.RequestPool", body: { Pool: "10.9.0.0/24" } },
+      { method: "IpamDriver.ReleasePool", body: { PoolID: "QuantumLocal/10.9.0.0/24" } },
+    ]);
+  });
+
   it("bad JSON and other verbs than POST get a clear error", async () => {
     const sock = join(dir, "plugins", "qtest.sock");
-    const bad = await post(sock, "/IpamDriver.RequestPool", "{not json");
+    const bad = await post(sock, "/IpamDriver.ReleasePool", "{not json");
     assert.equal(bad.status, 400);
     assert.match(String(bad.body["Error"]), /request body is not JSON/);
     const get = await post(sock, "/NetworkDriver.Join", undefined, "GET");

@@ -9,6 +9,7 @@ import { connect } from "node:net";
 import { basename, dirname } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { Logger } from "../logger.js";
+import { undoOf } from "./compensate.js";
 import type { DockerAnswer } from "./dispatch.js";
 import { errorBody } from "./dispatch.js";
 import type { DockerWorkerData, FromDockerWorker, ToDockerWorker } from "./worker-messages.js";
@@ -137,7 +138,7 @@ export class DockerPluginServer {
       } else {
         const text = await readBody(req);
         const body = parseJson(text);
-        answer = await this.#withDeadline(method, this.#call(method, body));
+        answer = await this.#withDeadline(method, body, this.#call(method, body));
         // What Docker sent and what we answered, call by call (--log-level debug).
         this.#o.logger.debug({ method, request: body, answer: answer.body }, "docker call");
       }
@@ -161,21 +162,34 @@ export class DockerPluginServer {
     );
   }
 
-  #withDeadline(method: string, work: Promise<DockerAnswer>): Promise<DockerAnswer> {
+  #withDeadline(method: string, request: unknown, work: Promise<DockerAnswer>): Promise<DockerAnswer> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<DockerAnswer>((resolve) => {
       timer = setTimeout(() => {
-        work.then((a) => this.#o.logger.warn({ method, status: a.status }, "docker call finished after its deadline"));
+        void work.then((a) => this.#finishedLate(method, request, a));
         resolve({
           status: 200,
-          body: errorBody(
-            method,
-            `quantum: ${method} did not finish within ${this.deadlineMs} ms (it continues in the background)`,
-          ),
+          body: errorBody(method, `quantum: ${method} did not finish within ${this.deadlineMs} ms`),
         });
       }, this.deadlineMs);
     });
     return Promise.race([work, late]).finally(() => clearTimeout(timer));
+  }
+
+  /** Docker was told the call failed: what it did anyway is undone (compensate.ts). */
+  async #finishedLate(method: string, request: unknown, answer: DockerAnswer): Promise<void> {
+    const undo = undoOf(method, request, answer);
+    this.#o.logger.warn(
+      { method, status: answer.status, undo: undo?.method ?? null },
+      "docker call finished after its deadline",
+    );
+    if (!undo) return;
+    const result = await this.#call(undo.method, undo.body);
+    const err = (result.body as { Err?: string; Error?: string }).Err ?? (result.body as { Error?: string }).Error;
+    this.#o.logger[err ? "error" : "info"](
+      { method: undo.method, request: undo.body, ...(err ? { error: err } : {}) },
+      "docker call undone after its deadline",
+    );
   }
 }
 
