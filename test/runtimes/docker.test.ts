@@ -49,6 +49,10 @@ function ipInPid<T>(pid: number, args: string[]): T {
   return JSON.parse(execFileSync("nsenter", [`--net=/proc/${pid}/ns/net`, "ip", "-j", ...args], { encoding: "utf8" }));
 }
 
+function iptablesS(lab: DockerLab, chain: string): string {
+  return execFileSync("ip", ["netns", "exec", lab.host.name, "iptables", "-w", "5", "-S", chain], { encoding: "utf8" });
+}
+
 function nftJson(lab: DockerLab): string {
   return execFileSync("ip", ["netns", "exec", lab.host.name, "nft", "-j", "list", "ruleset"], { encoding: "utf8" });
 }
@@ -87,7 +91,8 @@ describe("docker.io 20.10: quantumd as remote network + IPAM driver", { timeout:
     requireRoot();
     requireCommands([DOCKER_BIN, DOCKERD_BIN, "containerd", "runc", "nsenter", "unshare", "ip", "nft", "tar"]);
     const busybox = requireStaticBusybox();
-    lab = new DockerLab();
+    // dockerd as on a real host: iptables, masquerade, forwarding and docker0 on (in our netns only).
+    lab = new DockerLab(undefined, { ownBridge: "10.96.0.1/24" });
     await lab.startHolder();
     // The plugin socket must exist before dockerd starts (operations.md): quantumd first.
     await lab.startQuantumd();
@@ -249,6 +254,11 @@ describe("docker.io 20.10: quantumd as remote network + IPAM driver", { timeout:
     // They reach each other and the gateway, over IPv4 and IPv6.
     for (const target of [ips["qd2"]!.v4, `${V4}.1`]) await l.must(["exec", "qd1", "ping", "-c1", "-W3", target]);
     for (const target of [ips["qd2"]!.v6, `${V6}1`]) await l.must(["exec", "qd1", "ping6", "-c1", "-W3", target]);
+    // dockerd's FORWARD policy is DROP: our bridge is let through in DOCKER-USER (our nft decides).
+    const dockerUser = iptablesS(l, "DOCKER-USER");
+    assert.match(dockerUser, /-A DOCKER-USER -i qrtkbr0 .*quantum:qrt-dnet.* -j ACCEPT/);
+    assert.match(dockerUser, /-A DOCKER-USER -o qrtkbr0 .*quantum:qrt-dnet.* -j ACCEPT/);
+    assert.match(iptablesS(l, "FORWARD"), /^-P FORWARD DROP/m);
     // --ip of a taken address is refused by our IPAM, in Docker's words.
     const dup = await l.docker(["run", "--rm", "--network", DNET, "--ip", `${V4}.77`, IMAGE, "true"]);
     assert.notEqual(dup.code, 0);
@@ -412,8 +422,10 @@ describe("docker.io 20.10: quantumd as remote network + IPAM driver", { timeout:
       const state = JSON.parse(s.getMeta(`docker-driver:${l.driver}`) ?? "{}") as Record<string, object>;
       assert.deepEqual([state["pools"], state["networks"], state["endpoints"]], [{}, {}, {}]);
     });
+    // Only Docker's own docker0 is left (and loopback); our DOCKER-USER rules are gone.
     const links = ipJson<IpLink[]>(l.host.name, ["link", "show"]).map((x) => x.ifname);
-    assert.deepEqual(links, ["lo"]);
+    assert.deepEqual(links.sort(), ["docker0", "lo"]);
+    assert.doesNotMatch(iptablesS(l, "DOCKER-USER"), /quantum:/);
     const nft = JSON.parse(nftJson(l)) as { nftables: Record<string, { name?: string }>[] };
     const chains = nft.nftables.filter((o) => o["chain"] && /^n_/.test(o["chain"]!.name ?? ""));
     assert.deepEqual(chains, [], "per-network chains left in nft");

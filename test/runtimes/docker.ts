@@ -7,8 +7,10 @@
  * - dockerd and quantumd are started separately in the holder's namespaces (nsenter --mount --net),
  *   so quantumd can be stopped and restarted under a running dockerd; quantumd listens on
  *   /run/docker/plugins/<driver>.sock there, i.e. inside the tmpfs, invisible to the machine;
- * - dockerd gets its own data root, exec root, pidfile, API socket and cgroup parent, no iptables,
- *   no masquerade, no forwarding changes, no docker0 (--bridge=none), no userland proxy;
+ * - dockerd gets its own data root, exec root, pidfile, API socket and cgroup parent and no userland
+ *   proxy; by default no iptables, masquerade, forwarding or docker0 (--bridge=none), or with
+ *   `ownBridge` all of those as on a real host, inside our private netns (netfilter tables and
+ *   these sysctls are per netns; br_netfilter must be built in or loaded already: see preflight);
  * - the image is a static busybox rootfs, `docker import`ed (no registry).
  * cleanup() removes our containers and networks through docker, stops dockerd and quantumd by pid,
  * kills whatever is left in the private mount namespace or our cgroups (ours by construction),
@@ -42,6 +44,7 @@ export const DOCKER_BIN = join(DOCKER_ROOT, "usr/bin/docker");
 export const DOCKERD_BIN = join(DOCKER_ROOT, "usr/sbin/dockerd");
 const QUANTUMD = join(repo, "bin/quantumd");
 export const IMAGE = "qrt-busybox:1";
+const BR_NETFILTER = "/proc/sys/net/bridge/bridge-nf-call-iptables";
 
 const MOUNTS_SH = `set -eu
 mount -t tmpfs -o mode=0755 tmpfs /run
@@ -73,7 +76,14 @@ export class DockerLab {
   /** Every quantumd log of this lab, restarts included. */
   quantumdLogs: string[] = [];
 
-  constructor(driver = uniqueName("qrtq", 6)) {
+  /**
+   * ownBridge: Docker's own bridge driver too (docker0 with that --bip, iptables and forwarding in
+   * our private netns: its netfilter tables and these sysctls are per netns), for comparisons.
+   */
+  constructor(
+    driver = uniqueName("qrtq", 6),
+    readonly o: { ownBridge?: string } = {},
+  ) {
     this.driver = driver;
     this.pluginSocket = `/run/docker/plugins/${driver}.sock`;
     this.root = mkdtempSync(join(tmpdir(), "qrt-dk-"));
@@ -218,6 +228,10 @@ export class DockerLab {
   }
 
   async startDockerd(): Promise<void> {
+    if (this.o.ownBridge && !existsSync(BR_NETFILTER)) {
+      // dockerd would `modprobe br_netfilter`: a module load changes bridging for the whole machine.
+      throw new Error(`${BR_NETFILTER} is missing (br_netfilter not loaded): refusing to let dockerd load it`);
+    }
     const path = `${join(DOCKER_ROOT, "usr/bin")}:${join(DOCKER_ROOT, "usr/sbin")}:/usr/sbin:/usr/bin:/sbin:/bin`;
     const child = spawn(
       "nsenter",
@@ -236,11 +250,9 @@ export class DockerLab {
         join(this.root, "docker.pid"),
         "-H",
         `unix://${this.apiSocket}`,
-        "--iptables=false",
-        "--ip6tables=false",
-        "--ip-masq=false",
-        "--ip-forward=false",
-        "--bridge=none",
+        ...(this.o.ownBridge
+          ? [`--bip=${this.o.ownBridge}`, "--iptables=true", "--ip-masq=true", "--ip-forward=true"]
+          : ["--iptables=false", "--ip6tables=false", "--ip-masq=false", "--ip-forward=false", "--bridge=none"]),
         "--exec-opt",
         "native.cgroupdriver=cgroupfs",
         `--cgroup-parent=/${this.cgroupParent}`,

@@ -4,8 +4,15 @@
 // as the CNI path: a Docker network is a quantum network, and its addresses come from the same
 // reservations a CNI ADD on that network takes.
 import { type AllocatedIp, Allocator, formatIp, tryParseIp } from "../../ipam/index.js";
-import { LinkNotFoundError, nftAvailable, Rtnl, randomVethName } from "../../kernel/index.js";
-import { createHostVeth } from "../../kernel/veth.js";
+import {
+  createHostVeth,
+  ensureIptablesAccept,
+  LinkNotFoundError,
+  nftAvailable,
+  Rtnl,
+  randomVethName,
+  removeIptablesAccept,
+} from "../../kernel/index.js";
 import { ensureBridge, ensureGatewayOnce } from "../../network/bridge/ensure.js";
 import { Firewall, storeMarkers } from "../../network/firewall/index.js";
 import { checkGateway, defaultGateway, parseSubnet, subnetsOverlap } from "../../network/network-validation.js";
@@ -132,10 +139,25 @@ export class DockerDataplane {
     });
   }
 
-  /** Deletes the quantum network (its firewall objects and bridge). @throws NetworkInUseError */
+  /** Deletes the quantum network (its firewall objects, bridge and DOCKER-USER rules). @throws NetworkInUseError */
   async deleteNetwork(name: string): Promise<void> {
-    if (!(await this.#networks.getNetwork(name))) return;
+    const network = await this.#networks.getNetwork(name);
+    if (!network) return;
     await this.#networks.deleteNetwork(name);
+    const spec = toNetworkSpec(network);
+    for (const family of [4, 6] as const) removeIptablesAccept(family, DOCKER_USER, spec.bridge, ruleComment(name));
+    this.#dockerForward.delete(spec.bridge);
+  }
+
+  /** Bridges whose DOCKER-USER accept rules this process has put in place. */
+  readonly #dockerForward = new Set<string>();
+
+  /** See kernel/iptables.ts: dockerd's FORWARD DROP policy must not apply to our bridges. */
+  #allowThroughDocker(spec: NetworkSpec): void {
+    if (this.#dockerForward.has(spec.bridge)) return;
+    const families = new Set(spec.subnets.map((s) => (s.subnet.includes(":") ? 6 : 4) as 4 | 6));
+    for (const family of families) ensureIptablesAccept(family, DOCKER_USER, spec.bridge, ruleComment(spec.name));
+    this.#dockerForward.add(spec.bridge);
   }
 
   /**
@@ -229,6 +251,7 @@ export class DockerDataplane {
     const undo = new UndoStack();
     try {
       const bridge = ensureBridge(host, spec);
+      this.#allowThroughDocker(spec);
       const ips = addresses.map((a) => ({
         address: a.address,
         family: a.family,
@@ -304,6 +327,13 @@ export class DockerDataplane {
   hasLink(name: string): boolean {
     return this.#rtnl.getLink(name) !== null;
   }
+}
+
+/** dockerd's chain for rules of its users, jumped to first from FORWARD; it never flushes it. */
+const DOCKER_USER = "DOCKER-USER";
+
+function ruleComment(network: string): string {
+  return `quantum:${network}`;
 }
 
 /** The ifname of the attachment records that hold Docker's addresses (Docker names the interface itself). */
