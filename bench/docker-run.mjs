@@ -17,6 +17,7 @@ const { DockerLab, IMAGE } = await import(join(root, "dist/test/runtimes/docker.
 
 const lab = new DockerLab(undefined, { ownBridge: "10.199.0.1/24" });
 const results = { none: [], bridge: [], quantum: [] };
+const driverMs = {};
 try {
   await lab.startHolder();
   await lab.startQuantumd(["--log-level", "info"]);
@@ -61,6 +62,13 @@ try {
     "bridge-0",
   ]);
   await lab.must(["exec", "bridge-1", "ping", "-c1", "-W2", bip]);
+  // Time quantumd spent per call (its own log: from request to answer, in the daemon).
+  for (const line of lab.quantumdLog.split("\n")) {
+    if (!line.includes('"docker request"')) continue;
+    const j = JSON.parse(line);
+    if (!driverMs[j.method]) driverMs[j.method] = [];
+    driverMs[j.method].push(j.durationMs);
+  }
 } finally {
   await lab.cleanup();
 }
@@ -81,7 +89,18 @@ for (const [k, s] of Object.entries(table)) {
 console.log(
   `quantum/bridge median ${(table.quantum.median / table.bridge.median).toFixed(2)}, quantum-none ${(table.quantum.median - table.none.median).toFixed(0)} ms, bridge-none ${(table.bridge.median - table.none.median).toFixed(0)} ms`,
 );
+const perRun = [
+  "IpamDriver.RequestAddress",
+  "NetworkDriver.CreateEndpoint",
+  "NetworkDriver.Join",
+  "NetworkDriver.ProgramExternalConnectivity",
+  "NetworkDriver.EndpointOperInfo",
+];
+console.log(
+  "quantumd time per call (median ms; calls per docker run: RequestAddress 1 per family, EndpointOperInfo 2):",
+);
+for (const m of perRun) if (driverMs[m]) console.log(`  ${m.padEnd(44)} ${stats(driverMs[m]).median.toFixed(2)}`);
 mkdirSync(join(root, "bench/results"), { recursive: true });
 const out = join(root, "bench/results", `docker-run-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-writeFileSync(out, JSON.stringify({ runs, loadavg: loadavg(), table, results }, null, 2));
+writeFileSync(out, JSON.stringify({ runs, loadavg: loadavg(), table, results, driverMs }, null, 2));
 console.log(`saved ${out}`);
