@@ -177,6 +177,8 @@ describe("docker.io 20.10: quantumd as remote network + IPAM driver", { timeout:
       [["--subnet", "10.98.0.0/24", "-o", "mtu=9"], /option "mtu": invalid value "9"/],
       [[], /quantum does not choose subnets/],
       [["--subnet", "10.98.0.0/24", "--ip-range", "10.98.0.128/25"], /--ip-range .* is not supported/],
+      [["--subnet", "10.98.0.0/24", "--ipam-opt", "k=v"], /quantum's IPAM takes no options/],
+      [["--subnet", "10.98.0.0/24", "--internal", "-o", "isolation=none"], /--internal contradicts/],
     ];
     for (const [args, re] of cases) {
       const r = await create(args, "qrtbad");
@@ -192,6 +194,24 @@ describe("docker.io 20.10: quantumd as remote network + IPAM driver", { timeout:
       ls.map((n) => n.name),
       [NET],
     );
+    // --internal is our internal isolation.
+    await l.must([
+      "network",
+      "create",
+      "-d",
+      l.driver,
+      "--ipam-driver",
+      l.driver,
+      "--subnet",
+      "10.98.0.0/24",
+      "--internal",
+      "qrtint",
+    ]);
+    const internal = (JSON.parse((await ctl(["network", "ls", "--json"])).stdout) as Record<string, unknown>[]).find(
+      (n) => (n["labels"] as Record<string, string>)["docker.network.id"] !== undefined && n["name"] !== NET,
+    );
+    assert.equal(internal?.["isolation"], "internal");
+    await l.must(["network", "rm", "qrtint"]);
     // The refused pools were released again: the same subnet is now accepted.
     await l.must([
       "network",
@@ -397,6 +417,11 @@ describe("docker.io 20.10: quantumd as remote network + IPAM driver", { timeout:
 
   it("docker rm and docker network rm release everything (store, links, nft)", async () => {
     const l = lab!;
+    // Three quantumd restarts later, the endpoints still work and doctor finds nothing wrong.
+    const qd2 = JSON.parse(await l.must(["inspect", "--format", "{{json .NetworkSettings.Networks}}", "qd2"]))[DNET];
+    await l.must(["exec", "qd1", "ping", "-c1", "-W3", qd2.IPAddress]);
+    const doctor = await ctl(["doctor", "--json"]);
+    assert.equal((JSON.parse(doctor.stdout) as { ok: boolean }).ok, true, doctor.stdout);
     const held = reservedIps(NET);
     await l.must(["rm", "-f", "qd1", "qd2", "qd3", "qdup"]);
     assert.deepEqual(reservedIps(NET), []);

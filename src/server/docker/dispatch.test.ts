@@ -50,6 +50,15 @@ describe("dispatch: Docker's methods and error shapes", () => {
     });
   });
 
+  it("RequestPool refuses --ipam-opt (quantum's IPAM has none)", async () => {
+    const a = await dispatch(noDataplane, "IpamDriver.RequestPool", {
+      AddressSpace: "QuantumLocal",
+      Pool: "10.1.0.0/24",
+      Options: { k: "v" },
+    });
+    assert.deepEqual(a, { status: 200, body: { Error: "quantum's IPAM takes no options (got --ipam-opt k)" } });
+  });
+
   const malformed: [string, unknown, RegExp][] = [
     ["IpamDriver.RequestPool", { AddressSpace: "x" }, /RequestPool: invalid request: Pool: Required/],
     ["IpamDriver.RequestAddress", { PoolID: "" }, /RequestAddress: invalid request: PoolID: must not be empty/],

@@ -35,6 +35,8 @@ export const ipamHandlers: Record<string, Handler> = {
 
   "IpamDriver.RequestPool": async (ctx, body) => {
     const req = parseBody("RequestPool", RequestPoolRequest, body);
+    const opts = Object.keys(req.Options ?? {});
+    if (opts.length > 0) throw new DockerError(`quantum's IPAM takes no options (got --ipam-opt ${opts.join(", ")})`);
     if (!req.Pool) {
       throw new DockerError(
         "quantum does not choose subnets: give --subnet (and one for --ipv6) to docker network create",
