@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { readlinkSync, statSync } from "node:fs";
+import { existsSync, readlinkSync, statSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { SqliteStore } from "../../src/store/index.js";
@@ -14,7 +14,7 @@ import { quantumctlBin } from "../cli/ctl.js";
 import { binDir, referenceDir } from "../helpers/cni-runner.js";
 import { createTestNetns, deleteTestNetns, ipJson, type TestNetns } from "../helpers/netns.js";
 import { runProcess } from "../helpers/process.js";
-import { DOCKER_BIN, DOCKERD_BIN, DockerLab, IMAGE } from "./docker.js";
+import { DOCKER_BIN, DOCKER_ROOT, DOCKERD_BIN, DockerLab, IMAGE } from "./docker.js";
 import { LibcniDriver } from "./libcni-driver.js";
 import { waitFor } from "./net.js";
 import { requireCommands, requireRoot, requireStaticBusybox } from "./preflight.js";
@@ -89,7 +89,23 @@ describe("docker.io 20.10: quantumd as remote network + IPAM driver", { timeout:
 
   before(async () => {
     requireRoot();
-    requireCommands([DOCKER_BIN, DOCKERD_BIN, "containerd", "runc", "nsenter", "unshare", "ip", "nft", "tar"]);
+    if (!existsSync(DOCKERD_BIN) || !existsSync(DOCKER_BIN)) {
+      throw new Error(
+        `docker.io is not extracted in ${DOCKER_ROOT}: run \`bash scripts/install-docker.sh\` as root (scripts/setup.sh does)`,
+      );
+    }
+    requireCommands([
+      DOCKER_BIN,
+      DOCKERD_BIN,
+      "containerd",
+      "runc",
+      "iptables",
+      "nsenter",
+      "unshare",
+      "ip",
+      "nft",
+      "tar",
+    ]);
     const busybox = requireStaticBusybox();
     // dockerd as on a real host: iptables, masquerade, forwarding and docker0 on (in our netns only).
     lab = new DockerLab(undefined, { ownBridge: "10.96.0.1/24" });

@@ -229,13 +229,22 @@ export class DockerDataplane {
     });
   }
 
-  /** Sets (or clears) the host link recorded on key's holder record: reconcile then knows who owns it. */
-  setHolderLink(network: string, key: string, hostIfname: string | undefined): void {
+  /**
+   * Sets (or clears) the host link and the endpoint recorded on key's holder record: reconcile then
+   * knows who owns the link, and `quantumctl attachment ls --json` which Docker endpoint holds it.
+   */
+  setHolderLink(network: string, key: string, link: { hostIfname: string; endpointId: string } | undefined): void {
     this.store.transaction(() => {
       const a = this.store.getAttachment(network, key, HOLDER_IFNAME);
       if (!a) return;
-      const { hostIfname: _old, createdAt: _c, ...rest } = a;
-      this.store.putAttachment({ ...rest, ...(hostIfname ? { hostIfname } : {}), createdAt: a.createdAt });
+      const { hostIfname: _old, createdAt: _c, result, ...rest } = a;
+      const { endpoint: _e, ...note } = (result ?? {}) as Record<string, unknown>;
+      this.store.putAttachment({
+        ...rest,
+        result: link ? { ...note, endpoint: link.endpointId } : note,
+        ...(link ? { hostIfname: link.hostIfname } : {}),
+        createdAt: a.createdAt,
+      });
     });
   }
 

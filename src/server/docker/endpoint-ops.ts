@@ -49,7 +49,8 @@ export async function wireEndpoint(ctx: DriverContext, req: WireRequest): Promis
   try {
     withState(ctx, (s) => {
       s.endpoints[endpoint.id] = endpoint;
-      for (const k of keys) ctx.dp.setHolderLink(net.name, k, wired.hostIfname);
+      for (const k of keys)
+        ctx.dp.setHolderLink(net.name, k, { hostIfname: wired.hostIfname, endpointId: endpoint.id });
     });
   } catch (err) {
     ctx.dp.unwire(network, net.name, req.endpointId, wired.hostIfname, req.addresses);
