@@ -395,6 +395,29 @@ describe("docker.io 20.10: quantumd as remote network + IPAM driver", { timeout:
     await l.docker(["rm", "-f", "qhung"]);
     await l.startQuantumd();
     assert.deepEqual(reservedIps(NET), before);
+    // Killed and started again at once: Docker's plugin client re-sends the interrupted call, but
+    // (20.10) without its body; that is refused in Docker's words and nothing is reserved.
+    l.freezeQuantumd();
+    const again = l.docker(["run", "-d", "--name", "qhung2", "--network", DNET, IMAGE, "sleep", "1000"]);
+    await new Promise((r) => setTimeout(r, 1500));
+    await l.killQuantumd();
+    await l.startQuantumd();
+    const r2 = await again;
+    if (r2.code !== 0) {
+      assert.match(r2.stderr, /RequestAddress: invalid request: PoolID: Required/, r2.stderr);
+      assert.deepEqual(reservedIps(NET), before);
+    } else {
+      // A Docker that re-sends the body: the run succeeds with an address of ours.
+      const ip = await l.must([
+        "inspect",
+        "--format",
+        `{{(index .NetworkSettings.Networks "${DNET}").IPAddress}}`,
+        "qhung2",
+      ]);
+      assert.deepEqual(reservedIps(NET), [...before, ip].sort());
+    }
+    await l.docker(["rm", "-f", "qhung2"]);
+    assert.deepEqual(reservedIps(NET), before);
   });
 
   it("a call stuck past the deadline fails the run at the deadline; its late success is undone", async () => {

@@ -11,25 +11,28 @@ export interface DriverContext {
   driverName: string;
 }
 
-/** An answer Docker shows as the command's error: `{"Err":…}` or `{"Error":…}` by protocol. */
+/**
+ * An answer Docker shows as the command's error: `{"Err":…}` or `{"Error":…}` by protocol, with
+ * status 200. Docker's plugin client reads the protocol's error field only from a 200 answer; from
+ * any other status it looks for "Err" alone and otherwise prints the raw body, so an IPAM error
+ * sent as a 4xx would reach the user as JSON.
+ */
 export class DockerError extends Error {
-  constructor(
-    message: string,
-    readonly status = 200,
-    options?: { cause?: unknown },
-  ) {
+  readonly status = 200;
+
+  constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "DockerError";
   }
 }
 
-/** Validates a request body. @throws DockerError (400) naming the method and the first bad field. */
+/** Validates a request body. @throws DockerError naming the method and the first bad field. */
 export function parseBody<S extends z.ZodTypeAny>(method: string, schema: S, body: unknown): z.infer<S> {
   const r = schema.safeParse(body);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   const where = issue?.path.length ? issue.path.join(".") : "body";
-  throw new DockerError(`${method}: invalid request: ${where}: ${issue?.message ?? "invalid"}`, 400);
+  throw new DockerError(`${method}: invalid request: ${where}: ${issue?.message ?? "invalid"}`);
 }
 
 /** Runs fn on the state inside one store transaction and saves what it changed. */

@@ -17,7 +17,7 @@ export async function wireEndpoint(ctx: DriverContext, req: WireRequest): Promis
   const existing = state.endpoints[req.endpointId];
   if (existing) return existing;
   const net = state.networks[req.networkId];
-  if (!net) throw new DockerError(`network ${short(req.networkId)} is not known to quantum`, 404);
+  if (!net) throw new DockerError(`network ${short(req.networkId)} is not known to quantum`);
   const network = await ctx.dp.getNetwork(net.name);
   if (!network)
     throw new DockerError(`quantum network "${net.name}" of docker network ${short(req.networkId)} is gone`);

@@ -148,6 +148,6 @@ function guard<T>(fn: () => T): T {
     return fn();
   } catch (err) {
     if (err instanceof DockerError) throw err;
-    throw new DockerError((err as Error).message, 200, { cause: err });
+    throw new DockerError((err as Error).message, { cause: err });
   }
 }

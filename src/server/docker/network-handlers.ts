@@ -81,7 +81,7 @@ export const networkHandlers: Record<string, Handler> = {
       });
     } catch (err) {
       await ctx.dp.deleteNetwork(name).catch(() => undefined);
-      throw new DockerError(`cannot create network "${name}": ${(err as Error).message}`, 200, { cause: err });
+      throw new DockerError(`cannot create network "${name}": ${(err as Error).message}`, { cause: err });
     }
     return {};
   },
@@ -122,7 +122,7 @@ export const networkHandlers: Record<string, Handler> = {
   "NetworkDriver.EndpointOperInfo": async (ctx, body) => {
     const req = parseBody("EndpointOperInfo", EndpointRequest, body);
     const ep = readState(ctx).endpoints[req.EndpointID];
-    if (!ep) throw new DockerError(`endpoint ${short(req.EndpointID)} is not known to quantum`, 404);
+    if (!ep) throw new DockerError(`endpoint ${short(req.EndpointID)} is not known to quantum`);
     return { Value: { network: ep.network, hostIfname: ep.hostIfname, addresses: ep.addresses } };
   },
 
@@ -135,7 +135,7 @@ export const networkHandlers: Record<string, Handler> = {
   "NetworkDriver.Join": async (ctx, body) => {
     const req = parseBody("Join", JoinRequest, body);
     const ep = readState(ctx).endpoints[req.EndpointID];
-    if (!ep) throw new DockerError(`endpoint ${short(req.EndpointID)} is not known to quantum`, 404);
+    if (!ep) throw new DockerError(`endpoint ${short(req.EndpointID)} is not known to quantum`);
     if (!ctx.dp.hasLink(ep.peerIfname)) {
       throw new DockerError(
         `veth "${ep.peerIfname}" of endpoint ${short(ep.id)} is not in quantumd's network namespace: quantumd must run in dockerd's`,
@@ -189,7 +189,7 @@ function poolOf(pools: Record<string, Pool>, d: IPAMData): { pool: Pool; gateway
   try {
     cidr = canonicalSubnet(d.Pool, "subnet").cidr;
   } catch (err) {
-    throw new DockerError((err as Error).message, 200, { cause: err });
+    throw new DockerError((err as Error).message, { cause: err });
   }
   const pool = pools[`${d.AddressSpace ?? ""}/${cidr}`] ?? Object.values(pools).find((p) => p.subnet === cidr);
   if (!pool) {
@@ -206,7 +206,7 @@ function guardOptions<T>(fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof OptionError) throw new DockerError(err.message, 200, { cause: err });
+    if (err instanceof OptionError) throw new DockerError(err.message, { cause: err });
     throw err;
   }
 }
@@ -216,6 +216,6 @@ async function guardAsync<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (err) {
     if (err instanceof DockerError) throw err;
-    throw new DockerError((err as Error).message, 200, { cause: err });
+    throw new DockerError((err as Error).message, { cause: err });
   }
 }
