@@ -35,7 +35,7 @@ export interface DockerNetworkSpec {
   labels: Record<string, string>;
 }
 
-/** A canonical subnet with its family, or an Error saying why the text is not one. */
+/** A canonical subnet with its family. @throws InvalidNetworkError saying why the text is not one */
 export function canonicalSubnet(text: string, field: string): { cidr: string; family: 4 | 6 } {
   const s = parseSubnet(text, field);
   return { cidr: s.cidr, family: s.family };
