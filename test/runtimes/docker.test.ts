@@ -284,6 +284,8 @@ describe("docker.io 20.10: quantumd as remote network + IPAM driver", { timeout:
     assert.equal(ports.length, 2, JSON.stringify(ports));
     // Our store holds exactly those addresses; the firewall has them as elements.
     assert.deepEqual(reservedIps(NET), [ips["qd1"]!.v4, ips["qd2"]!.v4, ips["qd1"]!.v6, ips["qd2"]!.v6].sort());
+    // Recorded under the network's range set ids, as a CNI ADD records them (0: IPv4, 1: IPv6).
+    for (const r of store((st) => st.listReservations(NET))) assert.equal(r.rangeId, r.ip.includes(":") ? "1" : "0");
     const nft = nftJson(l);
     for (const ip of Object.values(ips).flatMap((x) => [x.v4, x.v6]))
       assert.ok(nft.includes(`"${ip}"`), `nft lacks ${ip}`);

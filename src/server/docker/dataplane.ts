@@ -177,6 +177,15 @@ export class DockerDataplane {
         containerId: key,
         ifname: HOLDER_IFNAME,
         rangeSets: [[{ subnet: subnet.subnet, gateway: subnet.gateway }]],
+        // The set's index in the network, as a CNI ADD of all sets records it.
+        rangeSetIds: [
+          String(
+            Math.max(
+              0,
+              network.subnets.findIndex((s) => s.subnet === subnet.subnet),
+            ),
+          ),
+        ],
         ...(requested ? { requested: [requested] } : {}),
       });
       if (!ip) throw new Error(`network "${network.name}": the allocator returned no address`);
