@@ -45,6 +45,7 @@ export const DOCKERD_BIN = join(DOCKER_ROOT, "usr/sbin/dockerd");
 const QUANTUMD = join(repo, "bin/quantumd");
 export const IMAGE = "qrt-busybox:1";
 const BR_NETFILTER = "/proc/sys/net/bridge/bridge-nf-call-iptables";
+const ETC_DOCKER = "/etc/docker";
 
 const MOUNTS_SH = `set -eu
 mount -t tmpfs -o mode=0755 tmpfs /run
@@ -71,6 +72,7 @@ export class DockerLab {
   #dockerdExit: Promise<void> | undefined;
   #quantumd: ChildProcess | undefined;
   #quantumdExit: Promise<void> | undefined;
+  readonly #etcDockerBefore: boolean;
   dockerdLog = "";
   quantumdLog = "";
   /** Every quantumd log of this lab, restarts included. */
@@ -99,7 +101,13 @@ export class DockerLab {
     this.quantumSocket = join(this.root, "quantum.sock");
     for (const d of ["data", "exec", "quantum"]) mkdirSync(join(this.root, d));
     writeFileSync(join(this.root, "mounts.sh"), MOUNTS_SH);
-    writeFileSync(join(this.root, "daemon.json"), "{}\n");
+    // dockerd writes its trust key to /etc/docker/key.json unless told otherwise: on a machine
+    // without /etc/docker (nothing to mask) that would create it there.
+    writeFileSync(
+      join(this.root, "daemon.json"),
+      `${JSON.stringify({ "deprecated-key-path": join(this.root, "key.json") })}\n`,
+    );
+    this.#etcDockerBefore = existsSync(ETC_DOCKER);
   }
 
   /** Starts the namespace holder: private mount namespace with the masks, inside our host netns. */
@@ -350,6 +358,7 @@ export class DockerLab {
     for (const m of mountsBelow(this.root)) out.push(`mount ${m}`);
     if (existsSync(this.root)) out.push(`dir ${this.root}`);
     if (existsSync(this.host.path)) out.push(`netns ${this.host.path}`);
+    if (!this.#etcDockerBefore && existsSync(ETC_DOCKER)) out.push(`dir ${ETC_DOCKER} (made during the test)`);
     return out;
   }
 
