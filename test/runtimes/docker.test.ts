@@ -500,4 +500,66 @@ describe("docker.io 20.10: quantumd as remote network + IPAM driver", { timeout:
     const chains = nft.nftables.filter((o) => o["chain"] && /^n_/.test(o["chain"]!.name ?? ""));
     assert.deepEqual(chains, [], "per-network chains left in nft");
   });
+  it("a dockerd restart releases its containers' endpoints and re-attaches those that restart", async () => {
+    const l = lab!;
+    const net = "qrt-drestart";
+    await l.must([
+      "network",
+      "create",
+      "-d",
+      l.driver,
+      "--ipam-driver",
+      l.driver,
+      "--subnet",
+      "10.99.0.0/24",
+      "-o",
+      `name=${net}`,
+      "qrtrestart",
+    ]);
+    await l.must([
+      "run",
+      "-d",
+      "--name",
+      "qr1",
+      "--stop-timeout",
+      "1",
+      "--network",
+      "qrtrestart",
+      IMAGE,
+      "sleep",
+      "1000",
+    ]);
+    await l.must([
+      "run",
+      "-d",
+      "--name",
+      "qr2",
+      "--restart",
+      "always",
+      "--stop-timeout",
+      "1",
+      "--network",
+      "qrtrestart",
+      IMAGE,
+      "sleep",
+      "1000",
+    ]);
+    const bridge = (JSON.parse((await ctl(["network", "inspect", net, "--json"])).stdout) as { bridge: string }).bridge;
+    await l.restartDockerd();
+    const ip2 = await l.must([
+      "inspect",
+      "--format",
+      "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+      "qr2",
+    ]);
+    // qr1 stopped (its address and veth released), qr2 came back with a fresh endpoint.
+    assert.deepEqual(reservedIps(net), [ip2]);
+    assert.equal(ipJson<IpLink[]>(l.host.name, ["link", "show", "master", bridge]).length, 1);
+    await l.must(["start", "qr1"]);
+    await l.must(["exec", "qr1", "ping", "-c1", "-W3", ip2]);
+    await l.must(["rm", "-f", "qr1", "qr2"]);
+    await l.must(["network", "rm", "qrtrestart"]);
+    assert.deepEqual(reservedIps(net), []);
+    store((st) => assert.deepEqual(st.listAttachments(), []));
+  });
 });

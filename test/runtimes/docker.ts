@@ -287,6 +287,19 @@ export class DockerLab {
     }
   }
 
+  /** SIGTERM dockerd (it stops its containers and releases their endpoints) and start it again. */
+  async restartDockerd(): Promise<void> {
+    const c = this.#dockerd;
+    if (c && c.exitCode === null && c.signalCode === null) {
+      c.kill("SIGTERM");
+      const timer = setTimeout(() => c.kill("SIGKILL"), 30_000);
+      await this.#dockerdExit;
+      clearTimeout(timer);
+    }
+    this.dockerdLog = "";
+    await this.startDockerd();
+  }
+
   /** `docker <args>` against our dockerd (the client needs no namespace: the API socket is a path). */
   docker(args: string[], input?: string): Promise<ProcessRun> {
     return runProcess(DOCKER_BIN, ["-H", `unix://${this.apiSocket}`, ...args], {
