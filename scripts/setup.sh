@@ -27,6 +27,8 @@ fi
 
 # The container runtimes the runtime tests drive (podman, runc, containerd, busybox-static).
 bash scripts/install-runtimes.sh
+# docker.io 20.10 extracted into .runtimes/docker (no service installed or started).
+bash scripts/install-docker.sh
 
 # npm ci when node_modules is missing or older than the lockfile.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -2,7 +2,9 @@
 // unix socket, optional metrics, signals. SIGTERM/SIGINT: finish in-flight work, answer new
 // requests with code 11, exit 0.
 import { parseArgs } from "node:util";
+import { DEFAULT_DATA_DIR } from "../manager/network-spec.js";
 import { CniServer } from "../server/cni-server.js";
+import { DockerPluginServer } from "../server/docker/plugin-server.js";
 import { HttpApi } from "../server/http-api.js";
 import { createLogger } from "../server/logger.js";
 import { ensurePeerCredAddon } from "../server/peer-cred.js";
@@ -20,6 +22,10 @@ const USAGE = `usage: quantumd [options]
   --defer-release          fast-path DEL answers before releasing firewall elements and addresses too
   --firewall-table NAME    nftables table (default quantum)
   --metrics-addr HOST:PORT serve Prometheus metrics on /metrics (default off)
+  --docker-plugin-socket PATH  also serve Docker's remote network + IPAM driver protocol there (default
+                           off; usually /run/docker/plugins/quantum.sock: the driver name is the basename);
+                           its networks live in the first --data-dir
+  --docker-deadline-ms MS  longest a Docker call may take before Docker gets an error (default 10000)
   --log-level LEVEL        pino level (default info)`;
 
 function intFlag(v: string | undefined, name: string, dflt: number): number {
@@ -44,6 +50,8 @@ async function main(): Promise<void> {
       "defer-release": { type: "boolean", default: false },
       "firewall-table": { type: "string" },
       "metrics-addr": { type: "string" },
+      "docker-plugin-socket": { type: "string" },
+      "docker-deadline-ms": { type: "string" },
       "log-level": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -71,13 +79,28 @@ async function main(): Promise<void> {
     maxBodyBytes: intFlag(values["max-body"], "max-body", 16 * 1024 * 1024),
     logger: log,
   });
+  const docker = values["docker-plugin-socket"]
+    ? new DockerPluginServer({
+        socketPath: values["docker-plugin-socket"],
+        dataDir: values["data-dir"]?.[0] ?? DEFAULT_DATA_DIR,
+        firewallTable: values["firewall-table"] ?? "quantum",
+        deadlineMs: Math.max(1, intFlag(values["docker-deadline-ms"], "docker-deadline-ms", 10_000)),
+        logger: log,
+      })
+    : undefined;
   await server.start({ reconcile: !values["no-reconcile"] });
   await api.listen();
+  await docker?.listen();
   const metricsServer = values["metrics-addr"]
     ? await server.metrics.servePrometheus(values["metrics-addr"], () => server.refreshGauges())
     : undefined;
   log.info(
-    { socket: values.socket, metrics: values["metrics-addr"] ?? null, status: server.status() },
+    {
+      socket: values.socket,
+      metrics: values["metrics-addr"] ?? null,
+      docker: docker ? { socket: values["docker-plugin-socket"], driver: docker.driverName } : null,
+      status: server.status(),
+    },
     "quantumd ready",
   );
 
@@ -87,6 +110,8 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, "shutting down: finishing in-flight requests");
     // Keep the socket open while draining: new requests are answered with code 11.
+    // Docker's calls first: its socket goes away so dockerd sees the driver as down, not half-up.
+    await docker?.close();
     await server.shutdown();
     // Idle keep-alive clients must not hold the exit up.
     await Promise.race([api.close(), new Promise((r) => setTimeout(r, 5000).unref())]);

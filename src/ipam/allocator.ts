@@ -15,6 +15,12 @@ export interface AllocateRequest {
   rangeSets: readonly RangeSet[];
   /** "ip" or "ip/len"; each is placed in the first set whose ranges contain it. */
   requested?: readonly string[];
+  /**
+   * The ids to record for the sets (default their index). For a caller that allocates one of a
+   * network's range sets at a time (Docker asks per address family), so its reservations carry the
+   * same rangeId as those of a caller that allocates all sets at once.
+   */
+  rangeSetIds?: readonly string[];
 }
 
 export interface AllocatedIp {
@@ -47,7 +53,7 @@ export class Allocator {
    *   "requested-out-of-range", "requested-unavailable", "exhausted".
    */
   allocate(req: AllocateRequest): AllocatedIp[] {
-    const sets = parseRangeSets(req.rangeSets);
+    const sets = withIds(parseRangeSets(req.rangeSets), req.rangeSetIds);
     const requested = assignRequested(sets, req.requested ?? []);
     return this.store.transaction(() => {
       const held = this.store.getById(req.network, req.containerId, req.ifname);
@@ -162,6 +168,17 @@ export class Allocator {
       `no IP addresses available in network "${req.network}" range set ${set.id} (subnet${set.ranges.length > 1 ? "s" : ""} ${subnets})`,
     );
   }
+}
+
+function withIds(sets: ParsedRangeSet[], ids: readonly string[] | undefined): ParsedRangeSet[] {
+  if (ids === undefined) return sets;
+  if (ids.length !== sets.length || ids.some((id) => typeof id !== "string" || id === "")) {
+    throw new IpamError(
+      "invalid-range",
+      `rangeSetIds: one non-empty id per range set expected, got ${JSON.stringify(ids)}`,
+    );
+  }
+  return sets.map((set, i) => ({ ...set, id: ids[i]! }));
 }
 
 /**
