@@ -2,7 +2,7 @@
 // unix socket, optional metrics, signals. SIGTERM/SIGINT: finish in-flight work, answer new
 // requests with code 11, exit 0.
 import { parseArgs } from "node:util";
-import { DEFAULT_DATA_DIR } from "../manager/network-spec.js";
+import { DEFAULT_DATA_DIR } from "../manager/cni-config.js";
 import { CniServer } from "../server/cni-server.js";
 import { DockerPluginServer } from "../server/docker/plugin-server.js";
 import { HttpApi } from "../server/http-api.js";

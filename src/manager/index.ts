@@ -3,11 +3,22 @@
 
 // What the daemon's event loop and quantumctl need of the layer below, through this face only.
 export {
+  canonicalSubnet,
+  checkHostAddress,
   DEFAULT_RECONCILE_GRACE_MS,
+  type DockerDataplane,
+  type DockerNetworkSpec,
   type Finding,
+  firstHost,
+  HOLDER_IFNAME,
+  IsolationLevel,
   type Network,
+  plainAddress,
+  prefixOf,
   type ReconcileReport,
   type RepairKind,
+  subnetsOverlapText,
+  type WiredEndpoint,
 } from "../network/index.js";
 export { CniCommands, type CniCommandsOptions, requestedIps } from "./cni-commands.js";
 export {
@@ -39,6 +50,7 @@ export {
   type ValidatedConflist,
   validateConflist,
 } from "./conflist-generator.js";
+export { openDockerDataplane } from "./docker-backend.js";
 export { CODE_ADDRESS_UNAVAILABLE, CODE_DUPLICATE_ATTACHMENT, CODE_POOL_EXHAUSTED, toCniError } from "./errors.js";
 export { parseQuantumConfig, type QuantumNetConf } from "./network-config.js";
 export { DelegateError } from "./plugin-exec.js";

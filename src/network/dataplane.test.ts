@@ -5,6 +5,7 @@ import { describe, test } from "node:test";
 import { IpamError } from "../ipam/index.js";
 import { NetnsNotFoundError } from "../kernel/index.js";
 import type { Store } from "../store/index.js";
+import { HOLDER_IFNAME } from "./docker/docker-dataplane.js";
 import { AttachmentProblemsError, InterfaceExistsError } from "./errors.js";
 import { networkSpec } from "./network-spec.js";
 import { type DriverStep, type FakeDataplane, fakeDataplane } from "./testing/index.js";
@@ -271,6 +272,35 @@ describe("dataplane GC", () => {
     });
     f.dataplane.gc(SPEC, []);
     assertNothingLeft(f, "/run/netns/c1");
+  });
+
+  test("never frees what Docker holds on the same network (its ReleaseAddress does)", () => {
+    const f = lab(1);
+    f.dataplane.add(SPEC, request(1));
+    f.dataplane.allocator.allocate({
+      network: "net1",
+      containerId: "docker-addr-1",
+      ifname: HOLDER_IFNAME,
+      rangeSets: [[{ subnet: "10.9.0.0/29" }]],
+      requested: [],
+    });
+    f.store.putAttachment({
+      network: "net1",
+      containerId: "docker-addr-1",
+      ifname: HOLDER_IFNAME,
+      netns: "",
+      ips: ["10.9.0.3/29"],
+      result: {},
+    });
+    f.dataplane.gc(SPEC, []);
+    assert.deepEqual(
+      f.store.listReservations().map((r) => r.containerId),
+      ["docker-addr-1"],
+    );
+    assert.deepEqual(
+      f.store.listAttachments().map((a) => a.containerId),
+      ["docker-addr-1"],
+    );
   });
 
   test("a failing step is reported after the others ran", () => {

@@ -6,6 +6,7 @@
 import { type AllocatedIp, Allocator, IpamError, networkOfCidr } from "../ipam/index.js";
 import { NftError, type Rtnl } from "../kernel/index.js";
 import type { Attachment, Store } from "../store/index.js";
+import { HOLDER_IFNAME, isDockerHolder } from "./docker/docker-dataplane.js";
 import { type DriverTable, driverFor } from "./drivers.js";
 import { AttachmentProblemsError, InterfaceExistsError, Problem } from "./errors.js";
 import { detachFast, finishPendingDeletion } from "./fast-detach.js";
@@ -281,7 +282,10 @@ export class Dataplane {
     const keep = new Set(valid.map((v) => `${v.containerId}\u0000${v.ifname}`));
     const isValid = (cid: string, ifname: string) => keep.has(`${cid}\u0000${ifname}`);
     const failures: Problem[] = [];
-    const stale: Attachment[] = this.store.listAttachments(spec.name).filter((a) => !isValid(a.containerId, a.ifname));
+    // Docker's address holders are Docker's to free (its ReleaseAddress), never a CNI runtime's GC.
+    const stale: Attachment[] = this.store
+      .listAttachments(spec.name)
+      .filter((a) => !isValid(a.containerId, a.ifname) && !isDockerHolder(a));
     for (const a of stale) {
       try {
         // GC may assume the netns are gone: remove by the host end only, never inside a path that may be reused.
@@ -301,7 +305,9 @@ export class Dataplane {
         }
       }
     }
-    const orphans = this.store.listReservations(spec.name).filter((r) => !isValid(r.containerId, r.ifname));
+    const orphans = this.store
+      .listReservations(spec.name)
+      .filter((r) => !isValid(r.containerId, r.ifname) && r.ifname !== HOLDER_IFNAME);
     const items = new Map<string, { containerId: string; ifname: string; ips: string[] }>();
     for (const a of stale)
       items.set(`${a.containerId}/${a.ifname}`, {

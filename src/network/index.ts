@@ -13,6 +13,19 @@ export {
 } from "../kernel/index.js";
 export { type Attachment, DB_FILE_NAME, type Store } from "../store/index.js";
 export type { Dataplane, DataplaneParts } from "./dataplane.js";
+export {
+  canonicalSubnet,
+  checkHostAddress,
+  DockerDataplane,
+  type DockerNetworkSpec,
+  firstHost,
+  HOLDER_IFNAME,
+  isDockerHolder,
+  plainAddress,
+  prefixOf,
+  subnetsOverlapText,
+  type WiredEndpoint,
+} from "./docker/docker-dataplane.js";
 export { type DriverTable, defaultDrivers, UnsupportedDriverError } from "./drivers.js";
 export { AttachmentProblemsError, InterfaceExistsError, Problem } from "./errors.js";
 export {

@@ -2,7 +2,7 @@
 // errors Docker shows to the user.
 import { randomBytes } from "node:crypto";
 import type { z } from "zod";
-import type { DockerDataplane } from "./dataplane.js";
+import type { DockerDataplane } from "../../manager/index.js";
 import { type DockerState, loadState, saveState, stateKey } from "./state.js";
 
 export interface DriverContext {

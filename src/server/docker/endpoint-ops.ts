@@ -1,7 +1,8 @@
 // Endpoint wiring and unwiring, shared by NetworkDriver.CreateEndpoint/DeleteEndpoint and by
 // IpamDriver.ReleaseAddress (which takes down an endpoint Docker abandoned).
+
+import { plainAddress } from "../../manager/index.js";
 import { DockerError, type DriverContext, readState, short, withState } from "./context.js";
-import { plainAddress } from "./dataplane.js";
 import type { Endpoint } from "./state.js";
 
 export interface WireRequest {

@@ -2,6 +2,15 @@
 // reservations as CNI ADDs. A pool is remembered from RequestPool on; it becomes a quantum network
 // at NetworkDriver.CreateNetwork, and only then are container addresses allocated in it (Docker
 // asks for the gateway and aux addresses before the network exists).
+
+import {
+  canonicalSubnet,
+  checkHostAddress,
+  firstHost,
+  plainAddress,
+  prefixOf,
+  subnetsOverlapText,
+} from "../../manager/index.js";
 import {
   GATEWAY_ADDRESS,
   GLOBAL_ADDRESS_SPACE,
@@ -13,14 +22,6 @@ import {
   RequestPoolRequest,
 } from "./api-types.js";
 import { DockerError, type DriverContext, holderKey, parseBody, readState, withState } from "./context.js";
-import {
-  canonicalSubnet,
-  checkHostAddress,
-  firstHost,
-  plainAddress,
-  prefixOf,
-  subnetsOverlapText,
-} from "./dataplane.js";
 import { unwireEndpoint } from "./endpoint-ops.js";
 
 export type Handler = (ctx: DriverContext, body: unknown) => Promise<object>;

@@ -1,6 +1,8 @@
 // NetworkDriver.*: a Docker network is a quantum network (VirtualNetworkManager), its endpoints
 // veths on the network's bridge with the CNI path's firewall elements. Docker learns the host-side
 // name of the veth's other end at Join and moves it into the container itself.
+
+import { canonicalSubnet, plainAddress } from "../../manager/index.js";
 import {
   CreateEndpointRequest,
   CreateNetworkRequest,
@@ -10,7 +12,6 @@ import {
   NetworkRequest,
 } from "./api-types.js";
 import { DockerError, holderKey, parseBody, readState, short, withState } from "./context.js";
-import { canonicalSubnet, plainAddress } from "./dataplane.js";
 import { unwireEndpoint, wireEndpoint } from "./endpoint-ops.js";
 import type { Handler } from "./ipam-handlers.js";
 import { OptionError, parseNetworkOptions } from "./options.js";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { IsolationLevel } from "../../manager/index.js";
 import { GENERIC_OPTIONS } from "./api-types.js";
-import { IsolationLevel } from "./dataplane.js";
 import { parseNetworkOptions } from "./options.js";
 
 const generic = (o: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({

@@ -2,8 +2,8 @@
 // Options["com.docker.network.generic"]). Unknown keys are refused: a typo must not silently give
 // a network without the isolation the user asked for.
 
+import { IsolationLevel } from "../../manager/index.js";
 import { GENERIC_OPTIONS } from "./api-types.js";
-import { IsolationLevel } from "./dataplane.js";
 
 export interface NetworkOptions {
   /** Quantum network name; default `docker-<first 12 hex of the NetworkID>`. */

@@ -4,15 +4,15 @@
 // The main thread keeps the socket and the deadlines, so a call stuck here (a lock, the kernel)
 // still gets an answer in time.
 import { parentPort, workerData } from "node:worker_threads";
+import { openDockerDataplane } from "../../manager/index.js";
 import type { DriverContext } from "./context.js";
-import { DockerDataplane } from "./dataplane.js";
 import { dispatch } from "./dispatch.js";
 import type { DockerWorkerData, FromDockerWorker, ToDockerWorker } from "./worker-messages.js";
 
 const port = parentPort;
 if (!port) throw new Error("server/docker/worker.js must run as a worker thread");
 const data = workerData as DockerWorkerData;
-const ctx: DriverContext = { dp: new DockerDataplane(data.dataDir, data.firewallTable), driverName: data.driverName };
+const ctx: DriverContext = { dp: openDockerDataplane(data.dataDir, data.firewallTable), driverName: data.driverName };
 
 let queue: Promise<void> = Promise.resolve();
 

@@ -1,28 +1,26 @@
-// The Docker driver's one door into the layers below (network/, store/, ipam/, kernel/): every call
-// the driver makes into them is in this file, so a change of those APIs is re-pointed here only.
-// It works on the same store, VirtualNetworkManager networks, allocator, bridge wiring and firewall
-// as the CNI path: a Docker network is a quantum network, and its addresses come from the same
-// reservations a CNI ADD on that network takes.
-import { type AllocatedIp, Allocator, formatIp, tryParseIp } from "../../ipam/index.js";
+// What the Docker remote driver (server/docker) asks of the dataplane: Docker's networks as quantum
+// networks, its addresses from the same allocator and reservations a CNI ADD takes, and endpoints
+// wired as the bridge driver wires a container (same bridge, gateway, firewall), except that the
+// veth's other end stays in dockerd's netns for Docker to move. Built over one Dataplane, so the
+// Docker and the CNI path share one store, firewall and host socket.
+import type { AllocatedIp, Allocator } from "../../ipam/index.js";
+import { formatIp, tryParseIp } from "../../ipam/index.js";
 import {
   createHostVeth,
   ensureIptablesAccept,
   LinkNotFoundError,
-  nftAvailable,
-  Rtnl,
+  type Rtnl,
   randomVethName,
   removeIptablesAccept,
 } from "../../kernel/index.js";
-import { ensureBridge, ensureGatewayOnce } from "../../network/bridge/ensure.js";
-import { Firewall, storeMarkers } from "../../network/firewall/index.js";
-import { checkGateway, defaultGateway, parseSubnet, subnetsOverlap } from "../../network/network-validation.js";
-import { openStore, type Store } from "../../network/store.js";
-import { IsolationLevel, NetworkDriverType, type NetworkSpec } from "../../network/types.js";
-import { UndoStack } from "../../network/undo.js";
-import { type Network, toNetworkSpec, VirtualNetworkManager } from "../../network/virtual-network-manager.js";
-
-export { IsolationLevel } from "../../network/types.js";
-export type { Network } from "../../network/virtual-network-manager.js";
+import type { Attachment, Store } from "../../store/index.js";
+import { ensureBridge, ensureGatewayOnce } from "../bridge/ensure.js";
+import type { Dataplane } from "../dataplane.js";
+import { checkGateway, defaultGateway, parseSubnet, subnetsOverlap } from "../network-validation.js";
+import type { FirewallPort } from "../ports.js";
+import { IsolationLevel, NetworkDriverType, type NetworkSpec } from "../types.js";
+import { UndoStack } from "../undo.js";
+import { type Network, toNetworkSpec, type VirtualNetworkManager } from "../virtual-network-manager.js";
 
 /** What a Docker network asks of a quantum network. */
 export interface DockerNetworkSpec {
@@ -55,28 +53,26 @@ export interface WiredEndpoint {
 
 export class DockerDataplane {
   readonly store: Store;
+  readonly #dataplane: Dataplane;
   readonly #networks: VirtualNetworkManager;
   readonly #allocator: Allocator;
-  readonly #firewall: Firewall;
-  #host: Rtnl | undefined;
+  readonly #firewall: FirewallPort;
 
-  constructor(dataDir: string, firewallTable: string) {
-    this.store = openStore(dataDir);
-    this.#firewall = new Firewall({ table: firewallTable, markers: storeMarkers(this.store, firewallTable) });
-    this.#networks = new VirtualNetworkManager(this.store, { firewall: this.#firewall, firewallTable });
-    this.#allocator = new Allocator(this.store);
+  /** Over `dataplane`, which it closes on close(). */
+  constructor(dataplane: Dataplane) {
+    this.#dataplane = dataplane;
+    this.store = dataplane.store;
+    this.#firewall = dataplane.firewall;
+    this.#networks = dataplane.networks;
+    this.#allocator = dataplane.allocator;
   }
 
   close(): void {
-    this.#networks.close();
-    this.#host?.close();
-    this.#host = undefined;
-    this.store.close();
+    this.#dataplane.close();
   }
 
   get #rtnl(): Rtnl {
-    this.#host ??= Rtnl.open();
-    return this.#host;
+    return this.#dataplane.host;
   }
 
   transaction<T>(fn: () => T): T {
@@ -276,7 +272,7 @@ export class DockerDataplane {
         ...(a.gateway ? { gateway: a.gateway } : {}),
       }));
       ensureGatewayOnce(host, spec, bridge, ips);
-      const fw = nftAvailable();
+      const fw = this.#dataplane.kernel.nftAvailable();
       if (fw) this.#firewall.ensureNetwork(firewallNetwork(spec));
       const peerIfname = randomVethName("qdc");
       const hostEnd = createHostVeth(host, {
@@ -303,7 +299,7 @@ export class DockerDataplane {
       return { hostIfname: hostEnd.name, peerIfname };
     } catch (err) {
       const failures = undo.unwind();
-      const extra = failures.length > 0 ? ` (and undoing: ${failures.join("; ")})` : "";
+      const extra = failures.length > 0 ? ` (and undoing: ${failures.map((f) => f.message).join("; ")})` : "";
       throw new Error(
         `cannot wire endpoint ${endpointId.slice(0, 12)} on "${network.name}": ${(err as Error).message}${extra}`,
         {
@@ -322,7 +318,7 @@ export class DockerDataplane {
     addresses: string[],
   ): void {
     const failures: string[] = [];
-    if (network && addresses.length > 0 && nftAvailable()) {
+    if (network && addresses.length > 0 && this.#dataplane.kernel.nftAvailable()) {
       try {
         this.#firewall.removeContainers(toNetworkSpec(network).id, [
           { containerId: endpointId, ifname: ENDPOINT_IFNAME, ips: addresses.map(plainOf) },
@@ -356,6 +352,14 @@ function ruleComment(network: string): string {
 
 /** The ifname of the attachment records that hold Docker's addresses (Docker names the interface itself). */
 export const HOLDER_IFNAME = "docker";
+
+/**
+ * An attachment record that holds a Docker address (no netns: Docker owns the container). CNI's GC
+ * and the runtime's valid list know nothing of Docker's containers: such records are Docker's to free.
+ */
+export function isDockerHolder(a: Pick<Attachment, "ifname" | "netns">): boolean {
+  return a.ifname === HOLDER_IFNAME && a.netns === "";
+}
 /** The ifname recorded in the firewall elements of an endpoint. */
 const ENDPOINT_IFNAME = "eth";
 
