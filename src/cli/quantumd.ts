@@ -1,14 +1,20 @@
 // quantumd: the Quantum CNI daemon. Wiring only: parse flags, start CniServer + its HTTP API on the
-// unix socket, optional metrics, signals. SIGTERM/SIGINT: finish in-flight work, answer new
-// requests with code 11, exit 0.
+// unix socket (or the one systemd passed, LISTEN_FDS), optional metrics, signals, idle exit.
+// SIGTERM/SIGINT: finish in-flight work, answer new requests with code 11, exit 0. Idle exit
+// (--idle-exit, set by the shim's autostart): stop listening and remove the socket first, so new
+// calls start or find another daemon instead of getting code 11, then finish and exit 0.
 import { parseArgs } from "node:util";
 import { CniServer } from "../server/cni-server.js";
 import { HttpApi } from "../server/http-api.js";
+import { IdleExit } from "../server/idle-exit.js";
 import { createLogger } from "../server/logger.js";
 import { ensurePeerCredAddon } from "../server/peer-cred.js";
+import { activationFd } from "../server/socket-activation.js";
 
 const USAGE = `usage: quantumd [options]
-  --socket PATH            unix socket (default /run/quantum/quantum.sock)
+  --socket PATH            unix socket (default /run/quantum/quantum.sock; ignored when systemd
+                           passes a listening socket: LISTEN_FDS, LISTEN_PID)
+  --idle-exit SECONDS      exit after this long without a connection or an operation (default 0: never)
   --allow-uid UID          also accept clients with this uid (repeatable; root is always allowed)
   --workers N              worker threads = operations at once (default 2)
   --queue-limit N          operations that may wait before new ones get code 11 (default 256)
@@ -33,6 +39,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       socket: { type: "string", default: "/run/quantum/quantum.sock" },
+      "idle-exit": { type: "string" },
       "allow-uid": { type: "string", multiple: true, default: [] },
       workers: { type: "string" },
       "queue-limit": { type: "string" },
@@ -55,6 +62,9 @@ async function main(): Promise<void> {
   }
   const log = createLogger(values["log-level"]);
   ensurePeerCredAddon();
+  // Before CniServer copies process.env for its workers: the LISTEN_* variables are only ours.
+  const listenFd = activationFd();
+  const idleExitSeconds = intFlag(values["idle-exit"], "idle-exit", 0);
   const server = new CniServer({
     logger: log,
     workers: Math.max(1, intFlag(values.workers, "workers", 2)),
@@ -65,8 +75,11 @@ async function main(): Promise<void> {
     ...(values["data-dir"] ? { dataDirs: values["data-dir"] } : {}),
     ...(values["firewall-table"] ? { firewallTable: values["firewall-table"] } : {}),
   });
+  let idle: IdleExit | undefined;
   const api = new HttpApi(server, {
     socketPath: values.socket,
+    ...(listenFd !== undefined ? { listenFd } : {}),
+    connections: { opened: () => idle?.connectionOpened(), closed: () => idle?.connectionClosed() },
     allowUids: values["allow-uid"].map((u) => intFlag(u, "allow-uid", 0)),
     maxBodyBytes: intFlag(values["max-body"], "max-body", 16 * 1024 * 1024),
     logger: log,
@@ -77,25 +90,52 @@ async function main(): Promise<void> {
     ? await server.metrics.servePrometheus(values["metrics-addr"], () => server.refreshGauges())
     : undefined;
   log.info(
-    { socket: values.socket, metrics: values["metrics-addr"] ?? null, status: server.status() },
+    {
+      socket: values.socket,
+      socketActivated: listenFd !== undefined,
+      idleExitSeconds,
+      metrics: values["metrics-addr"] ?? null,
+      status: server.status(),
+    },
     "quantumd ready",
   );
 
   let stopping = false;
-  const stop = async (signal: string) => {
+  const stop = async (reason: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, "shutting down: finishing in-flight requests");
-    // Keep the socket open while draining: new requests are answered with code 11.
-    await server.shutdown();
+    idle?.stop();
     // Idle keep-alive clients must not hold the exit up.
-    await Promise.race([api.close(), new Promise((r) => setTimeout(r, 5000).unref())]);
+    const closeApi = () => Promise.race([api.close(), new Promise((r) => setTimeout(r, 5000).unref())]);
+    if (reason === "idle") {
+      // Nobody is connected: stop listening first, so a call arriving now finds no socket and
+      // starts a new daemon (or runs in-process) instead of being told to try again later.
+      log.info({ idleExitSeconds }, "idle: closing the socket and exiting");
+      await closeApi();
+      await server.shutdown();
+    } else {
+      log.info({ signal: reason }, "shutting down: finishing in-flight requests");
+      // Keep the socket open while draining: new requests are answered with code 11.
+      await server.shutdown();
+      await closeApi();
+    }
     metricsServer?.close();
     log.info("stopped");
     log.flush(() => process.exit(0));
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+  if (idleExitSeconds > 0) {
+    idle = new IdleExit({
+      idleMs: idleExitSeconds * 1000,
+      busy: () => {
+        const s = server.status();
+        return s.running + s.waiting > 0;
+      },
+      onIdle: () => void stop("idle"),
+    });
+    idle.start();
+  }
 }
 
 main().catch((err: Error) => {

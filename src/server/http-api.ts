@@ -17,7 +17,12 @@ import { peerCred } from "./peer-cred.js";
 import { type CniAnswer, errorAnswer, HEADER_EXIT, HEADER_STDOUT_LENGTH, parseWireRequest } from "./protocol.js";
 
 export interface HttpApiOptions {
+  /** The socket path: created by listen(), or only a name in logs when `listenFd` is given. */
   socketPath: string;
+  /** An already listening socket to serve instead (systemd socket activation); never unlinked. */
+  listenFd?: number;
+  /** Told when an accepted connection opens and closes (the idle-exit clock). */
+  connections?: { opened(): void; closed(): void };
   /** Peer uids allowed besides 0. */
   allowUids?: number[];
   /** Largest request body accepted (default 16 MiB). */
@@ -76,12 +81,30 @@ export class HttpApi {
       return;
     }
     this.#sockets.add(socket);
-    socket.once("close", () => this.#sockets.delete(socket));
+    this.#opts.connections?.opened();
+    socket.once("close", () => {
+      this.#sockets.delete(socket);
+      this.#opts.connections?.closed();
+    });
     this.#http.emit("connection", socket);
   }
 
-  /** Listens on the socket path, created 0600 (a stale socket file is replaced, a live one refused). */
+  /**
+   * Listens on the socket path, created 0600 (a stale socket file is replaced, a live one refused),
+   * or on the passed listening fd as it is (its owner chose path and mode).
+   */
   async listen(): Promise<void> {
+    const fd = this.#opts.listenFd;
+    if (fd !== undefined) {
+      await new Promise<void>((resolve, reject) => {
+        this.#net.once("error", reject);
+        this.#net.listen({ fd }, () => {
+          this.#net.off("error", reject);
+          resolve();
+        });
+      });
+      return;
+    }
     const path = this.#opts.socketPath;
     mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
     if (existsSync(path)) {
@@ -103,13 +126,14 @@ export class HttpApi {
     chmodSync(path, 0o600);
   }
 
-  /** Stops listening, ends idle keep-alive connections and removes the socket file. */
+  /** Stops listening, ends idle keep-alive connections and removes the socket file (not a passed fd's). */
   async close(): Promise<void> {
     await new Promise<void>((resolve) => {
       this.#net.close(() => resolve());
       this.#http.closeIdleConnections();
       for (const s of this.#sockets) if (!s.readableLength) s.end();
     });
+    if (this.#opts.listenFd !== undefined) return;
     try {
       unlinkSync(this.#opts.socketPath);
     } catch {
