@@ -401,7 +401,8 @@ static int connect_daemon(void *vctx) {
 
 // ---- autostart settings (config keys win over the environment) ----------------------------
 
-#define DEFAULT_AUTOSTART_WAIT_MS 0UL
+// A call that finds another starting the daemon waits this long for it (a start takes ~0.3 s).
+#define DEFAULT_AUTOSTART_WAIT_MS 2000UL
 
 // A boolean environment variable: 1/true/yes/on or 0/false/no/off; unset or empty = dflt.
 static int env_bool(const char *name, int dflt) {
@@ -480,6 +481,7 @@ int main(void) {
       .data_dir = (in.len > 0 && top_level_string(in.data, in.len, "dataDir", data_dir, sizeof data_dir)) ? data_dir : NULL,
       .idle_exit_s = config_uint(&in, "idleExitSeconds", "QUANTUM_IDLE_EXIT_SECONDS", AUTOSTART_DEFAULT_IDLE_EXIT_S),
       .wait_ms = config_uint(&in, "autostartWaitMs", "QUANTUM_AUTOSTART_WAIT_MS", DEFAULT_AUTOSTART_WAIT_MS),
+      .starter_waits = env_bool("QUANTUM_AUTOSTART_STARTER_WAITS", 0),
   };
 
   struct conn_ctx cc = {.path = path, .timeout = timeout};

@@ -19,6 +19,8 @@ extern char **environ;
 
 /** The fd the daemon finds the lock on (after stdio; systemd's LISTEN_FDS never reach it). */
 #define LOCK_FD 3
+/** After a start that never became ready, calls run in-process for this long before trying again. */
+#define AUTOSTART_BACKOFF_S 10
 /** Pause between two looks at the socket while the daemon starts. */
 #define POLL_INTERVAL_US 2000
 
@@ -128,8 +130,9 @@ static char **daemon_env(void) {
  */
 __attribute__((noreturn)) static void become_daemon(const struct autostart_opts *o, const char *quantumd, int lock_fd,
                                                     int log_fd) {
-  char pid[32];
-  int plen = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+  // "<pid> starting": the daemon rewrites it as "<pid> ready" once it listens (--lock-fd).
+  char pid[48];
+  int plen = snprintf(pid, sizeof pid, "%d starting\n", (int)getpid());
   if (ftruncate(lock_fd, 0) != 0 || pwrite(lock_fd, pid, (size_t)plen, 0) != plen) {
     // The pid file is for operators and tests; the daemon works without it.
   }
@@ -159,6 +162,8 @@ __attribute__((noreturn)) static void become_daemon(const struct autostart_opts 
   }
   argv[a++] = "--idle-exit";
   argv[a++] = idle;
+  argv[a++] = "--lock-fd";
+  argv[a++] = "3";
   argv[a++] = NULL;
   char **env = daemon_env();
   execve(quantumd, (char *const *)argv, env != NULL ? env : environ);
@@ -205,6 +210,21 @@ static int spawn_daemon(const struct autostart_opts *o, int lock_fd, char *err, 
   return 0;
 }
 
+/**
+ * True when the last daemon started on this socket is less than AUTOSTART_BACKOFF_S old and never
+ * said it was ready (the lock file still reads "<pid> starting"): it failed, and starting another
+ * for every call would only add a failing Node start to each.
+ */
+static int recent_failed_start(int lock_fd) {
+  struct stat st;
+  char text[64];
+  if (fstat(lock_fd, &st) != 0 || time(NULL) - st.st_mtime >= AUTOSTART_BACKOFF_S) return 0;
+  ssize_t n = pread(lock_fd, text, sizeof text - 1, 0);
+  if (n <= 0) return 0;
+  text[n] = '\0';
+  return strstr(text, " starting") != NULL;
+}
+
 int autostart_and_connect(const struct autostart_opts *o, autostart_connect_fn connect_fn, void *ctx) {
   char lock_path[PATH_MAX];
   if ((size_t)snprintf(lock_path, sizeof lock_path, "%s.lock", o->socket) >= sizeof lock_path) {
@@ -220,47 +240,46 @@ int autostart_and_connect(const struct autostart_opts *o, autostart_connect_fn c
     log_failure(o, "cannot open %s: %s", lock_path, strerror(errno));
     return -1;
   }
-  int spawned = 0;
-  int64_t deadline = mono_ms() + (int64_t)o->wait_ms;
-  for (;;) {
-    if (flock(lock_fd, LOCK_EX | LOCK_NB) == 0) {
-      // Nobody runs or starts a daemon on this socket. One may have been started by hand meanwhile.
-      int fd = connect_fn(ctx);
-      if (fd >= 0) {
-        close(lock_fd);
-        return fd;
-      }
-      if (spawned) {
-        log_failure(o, "quantumd exited before it listened (its log: %s/quantumd.log)", data_dir_of(o));
-        close(lock_fd);
-        return -1;
-      }
-      char err[PATH_MAX + 128];
-      if (spawn_daemon(o, lock_fd, err, sizeof err) != 0) {
-        log_failure(o, "%s", err);
-        close(lock_fd);
-        return -1;
-      }
-      spawned = 1;
-      // The daemon holds the lock through its copy of this open file description: close ours
-      // without LOCK_UN (that would release it for both) and probe with a fresh description.
-      close(lock_fd);
-      lock_fd = open_lock(lock_path);
-      if (lock_fd < 0) return -1;
-      continue;
-    }
-    if (errno != EWOULDBLOCK && errno != EINTR) {
-      log_failure(o, "flock %s: %s", lock_path, strerror(errno));
-      close(lock_fd);
-      return -1;
-    }
-    // A daemon is starting (ours or another call's) or draining before an idle exit.
-    if (o->wait_ms == 0 || mono_ms() >= deadline) break;
+  if (flock(lock_fd, LOCK_EX | LOCK_NB) == 0) {
+    // Nobody runs or starts a daemon on this socket; one may have been started by hand meanwhile.
     int fd = connect_fn(ctx);
     if (fd >= 0) {
       close(lock_fd);
       return fd;
     }
+    if (recent_failed_start(lock_fd)) {
+      dprintf(STDERR_FILENO,
+              "quantum shim: not starting quantumd on %s: the last start, under %d s ago, never became ready "
+              "(see %s/quantumd.log); serving in direct mode\n",
+              o->socket, AUTOSTART_BACKOFF_S, data_dir_of(o));
+      close(lock_fd);
+      return -1;
+    }
+    char err[PATH_MAX + 128];
+    int spawned = spawn_daemon(o, lock_fd, err, sizeof err) == 0;
+    if (!spawned) log_failure(o, "%s", err);
+    // Closing our fd keeps the lock: the daemon holds the same open file description.
+    close(lock_fd);
+    // The call that starts the daemon serves itself in-process right away: that beats waiting
+    // for a Node start plus the daemon's own start-up (bench/autostart.mjs).
+    if (!spawned || !o->starter_waits) return -1;
+    lock_fd = open_lock(lock_path);
+    if (lock_fd < 0) return -1;
+  } else if (errno != EWOULDBLOCK) {
+    log_failure(o, "flock %s: %s", lock_path, strerror(errno));
+    close(lock_fd);
+    return -1;
+  }
+  // Another call is starting a daemon (or one is draining before its idle exit): rather than one
+  // more Node start competing for the CPU, wait for its socket, up to wait_ms.
+  int64_t deadline = mono_ms() + (int64_t)o->wait_ms;
+  while (mono_ms() < deadline) {
+    int fd = connect_fn(ctx);
+    if (fd >= 0) {
+      close(lock_fd);
+      return fd;
+    }
+    if (flock(lock_fd, LOCK_EX | LOCK_NB) == 0) break;  // it exited without listening: direct mode
     usleep(POLL_INTERVAL_US);
   }
   close(lock_fd);

@@ -15,8 +15,13 @@ struct autostart_opts {
   const char *data_dir;
   /** --idle-exit for the daemon, in seconds (0 = never). */
   unsigned long idle_exit_s;
-  /** How long the call waits for the started daemon's socket before running in-process (0 = not at all). */
+  /**
+   * How long a call that finds another call starting the daemon waits for its socket before
+   * running in-process (0 = not at all). The call that starts it never waits.
+   */
   unsigned long wait_ms;
+  /** The starting call waits too instead of running in-process (only to measure the difference). */
+  int starter_waits;
 };
 
 /** Default data dir of quantumd, where the log goes when the config names none. */
@@ -31,9 +36,9 @@ struct autostart_opts {
 typedef int (*autostart_connect_fn)(void *ctx);
 
 /**
- * Makes sure a daemon is (being) started on o->socket, then waits up to o->wait_ms for it to
- * accept. Returns a connected fd, or -1 when the call should be served in-process (direct mode):
- * wait_ms is 0, the daemon is not up in time, or it could not be started (the reason is logged to
- * <data dir>/quantumd.log and to stderr).
+ * Makes sure a daemon is (being) started on o->socket. The call that starts it returns -1 at once
+ * (serve this call in-process); a call that finds one starting waits up to o->wait_ms for it and
+ * returns a connected fd, or -1 when it is not up in time or exited. A failed start is logged to
+ * <data dir>/quantumd.log and to stderr; a start that never became ready is not retried for 10 s.
  */
 int autostart_and_connect(const struct autostart_opts *o, autostart_connect_fn connect_fn, void *ctx);

@@ -4,6 +4,7 @@
 // (--idle-exit, set by the shim's autostart): stop listening and remove the socket first, so new
 // calls start or find another daemon instead of getting code 11, then finish and exit 0.
 import { parseArgs } from "node:util";
+import { markLockReady } from "../server/autostart-lock.js";
 import { CniServer } from "../server/cni-server.js";
 import { HttpApi } from "../server/http-api.js";
 import { IdleExit } from "../server/idle-exit.js";
@@ -15,6 +16,7 @@ const USAGE = `usage: quantumd [options]
   --socket PATH            unix socket (default /run/quantum/quantum.sock; ignored when systemd
                            passes a listening socket: LISTEN_FDS, LISTEN_PID)
   --idle-exit SECONDS      exit after this long without a connection or an operation (default 0: never)
+  --lock-fd FD             the shim's autostart lock, held for life; marked ready once listening
   --allow-uid UID          also accept clients with this uid (repeatable; root is always allowed)
   --workers N              worker threads = operations at once (default 2)
   --queue-limit N          operations that may wait before new ones get code 11 (default 256)
@@ -40,6 +42,7 @@ async function main(): Promise<void> {
     options: {
       socket: { type: "string", default: "/run/quantum/quantum.sock" },
       "idle-exit": { type: "string" },
+      "lock-fd": { type: "string" },
       "allow-uid": { type: "string", multiple: true, default: [] },
       workers: { type: "string" },
       "queue-limit": { type: "string" },
@@ -86,6 +89,7 @@ async function main(): Promise<void> {
   });
   await server.start({ reconcile: !values["no-reconcile"] });
   await api.listen();
+  if (values["lock-fd"] !== undefined) markLockReady(intFlag(values["lock-fd"], "lock-fd", 0));
   const metricsServer = values["metrics-addr"]
     ? await server.metrics.servePrometheus(values["metrics-addr"], () => server.refreshGauges())
     : undefined;

@@ -1,0 +1,19 @@
+// The lock file of a daemon started by the shim (native/shim/autostart.c): the daemon inherits it,
+// flock'd, on --lock-fd and holds it for life, so no second daemon is started on its socket. Its
+// text is "<pid> starting" until the daemon listens, then "<pid> ready": a shim that finds the lock
+// free and the text still "starting" knows the last start failed and backs off.
+import { fstatSync, ftruncateSync, writeSync } from "node:fs";
+
+/**
+ * Marks the daemon ready in its lock file.
+ * @throws Error naming the fd when it is not an open regular file (a wrong --lock-fd).
+ */
+export function markLockReady(fd: number, pid: number = process.pid): void {
+  try {
+    if (!fstatSync(fd).isFile()) throw new Error("not a regular file");
+    ftruncateSync(fd, 0);
+    writeSync(fd, `${pid} ready\n`, 0);
+  } catch (err) {
+    throw new Error(`--lock-fd ${fd}: cannot mark the lock file ready: ${(err as Error).message}`, { cause: err });
+  }
+}
