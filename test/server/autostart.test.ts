@@ -8,47 +8,14 @@
 // command line (quantumd.js --socket <our socket>) and SIGKILLed by pid in the after hook.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Lab, resultIp } from "../dataplane/fixture.js";
 import type { PluginRun } from "../helpers/cni-runner.js";
 import type { TestNetns } from "../helpers/netns.js";
-
-/** quantumd processes serving `socket`: found by command line, so a leak is always seen. */
-function daemonsOn(socket: string): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    let argv: string[];
-    try {
-      argv = readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0");
-    } catch {
-      continue; // exited meanwhile
-    }
-    const i = argv.indexOf("--socket");
-    if (argv.some((a) => a.endsWith("/quantumd.js")) && i >= 0 && argv[i + 1] === socket) pids.push(Number(name));
-  }
-  return pids;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
-  } catch {
-    return false;
-  }
-}
-
-async function until(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { alive, daemonsOn, killDaemons, until } from "./find-daemons.js";
 
 /** ppid, process group and session of pid (fields 4-6 of /proc/pid/stat, after the command name). */
 function statIds(pid: number): { ppid: number; pgrp: number; session: number } {
@@ -78,9 +45,7 @@ describe("autostart", { timeout: 180_000 }, () => {
   });
   after(async () => {
     // Every daemon a shim started here, whatever happened to the test.
-    const pids = sockets.flatMap(daemonsOn);
-    for (const pid of pids) process.kill(pid, "SIGKILL");
-    await until("the test's daemons to die", () => pids.every((p) => !alive(p)), 10_000).catch(() => undefined);
+    await killDaemons(sockets).catch(() => undefined);
     rmSync(sockDir, { recursive: true, force: true });
     lab?.cleanup();
   });
