@@ -27,6 +27,8 @@ fi
 
 # The container runtimes the runtime tests drive (podman, runc, containerd, busybox-static).
 bash scripts/install-runtimes.sh
+# systemd-socket-activate for the socket activation test (the binary only, no systemd units).
+bash scripts/install-socket-activate.sh
 
 # npm ci when node_modules is missing or older than the lockfile.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

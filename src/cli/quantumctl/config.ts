@@ -124,7 +124,7 @@ export function registerConfigCommands(program: Command, run: Run): void {
     .command("plugin")
     .description("the plugin executables")
     .command("install")
-    .description("install quantum (and quantum-direct) into the CNI plugin directory")
+    .description("install quantum (and quantum-direct, quantumd) into the CNI plugin directory")
     .option("--dir <dir>", "target directory (default: --plugin-dir, else /opt/cni/bin)")
     .option("--force", "replace files that quantum-cni did not write")
     .option("--json", "print what was installed as JSON")
