@@ -1,12 +1,17 @@
 // bin/quantum: the CNI plugin executable, a ~1 ms client of quantumd.
 //
-// Reads the CNI_* environment and the config on stdin, POSTs them to the daemon's unix socket
-// (the config's top-level "socketPath", else $QUANTUM_SOCKET, else /run/quantum/quantum.sock) and
-// relays the answer: stdout bytes, stderr bytes, exit code (src/server/protocol.ts has the format).
+// VERSION is answered here, from a constant generated from src/cni/version.ts (build/cni-version.h).
+// Everything else: reads the CNI_* environment and the config on stdin, POSTs them to the daemon's
+// unix socket (the config's top-level "socketPath", else $QUANTUM_SOCKET, else
+// /run/quantum/quantum.sock) and relays the answer: stdout bytes, stderr bytes, exit code
+// (src/server/protocol.ts has the format).
 //
-// - Socket absent or refusing (ENOENT, ECONNREFUSED, ENOTDIR), or the daemon closed the connection
-//   without answering (it died): exec the direct-mode plugin, quantum-direct next to this binary's
-//   real path, with the same environment and the same stdin bytes (through a memfd).
+// - Socket absent or refusing (ENOENT, ECONNREFUSED): start quantumd on that socket (autostart,
+//   native/shim/autostart.c; off with QUANTUM_AUTOSTART=0 or "autostart": false), then serve the
+//   call in direct mode, or through the daemon when another call is already starting it.
+// - Direct mode (also for ENOTDIR, or when the daemon closed the connection without answering):
+//   exec quantum-direct next to this binary's real path, with the same environment and the same
+//   stdin bytes (through a memfd).
 // - Connected but no answer within $QUANTUM_SHIM_TIMEOUT_MS (default 30000): a CNI error with code
 //   11 (try again later) on stdout, exit 1. Any other failure: the same, with the reason.
 #define _GNU_SOURCE
