@@ -494,9 +494,9 @@ int main(void) {
   if (fd < 0) {
     int err = errno;
     if (err == ENOENT || err == ECONNREFUSED || err == ENOTDIR) {
-      // No daemon. Start one for the next calls (unless turned off); this call is served by it
-      // only if it is up within wait_ms, else in-process right away.
-      if (autostart && err != ENOTDIR && cmd != NULL && cmd[0] != '\0') fd = autostart_and_connect(&ao, connect_daemon, &cc);
+      // No daemon. Start one (unless turned off): the call that starts it runs in-process, a call
+      // that finds one starting waits up to wait_ms for it. ENOTDIR: no socket can exist there.
+      if (autostart && err != ENOTDIR && read_stdin) fd = autostart_and_connect(&ao, connect_daemon, &cc);
       if (fd < 0) exec_direct(&in, read_stdin);
     } else if (err == EAGAIN || err == EINPROGRESS || err == EINTR) {
       fail(11, "quantumd did not accept the connection in time, try again later", "%s after %lld ms", path,

@@ -3,7 +3,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { markLockReady } from "./autostart-lock.js";
+import { describeAutostartedHolder, markLockReady } from "./autostart-lock.js";
 
 describe("markLockReady", () => {
   const dir = mkdtempSync(join(tmpdir(), "qlock-"));
@@ -32,5 +32,14 @@ describe("markLockReady", () => {
       closeSync(fd);
     }
     assert.throws(() => markLockReady(987654), /--lock-fd 987654: cannot mark the lock file ready/);
+  });
+
+  it("describes an autostarted holder of the socket, and nothing else", () => {
+    const sock = join(dir, "held.sock");
+    assert.equal(describeAutostartedHolder(sock), "", "no lock file");
+    writeFileSync(`${sock}.lock`, "4242 ready\n");
+    assert.match(describeAutostartedHolder(sock), /quantumd pid 4242, started on demand by the shim.*`kill 4242`/);
+    writeFileSync(`${sock}.lock`, "garbage");
+    assert.equal(describeAutostartedHolder(sock), "");
   });
 });

@@ -11,6 +11,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { connect, createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
 import { dirname } from "node:path";
 import { CniError, CODE_DECODING_FAILURE, CODE_IO_FAILURE } from "../cni/errors.js";
+import { describeAutostartedHolder } from "./autostart-lock.js";
 import type { CniServer } from "./cni-server.js";
 import type { Logger } from "./logger.js";
 import { peerCred } from "./peer-cred.js";
@@ -108,7 +109,9 @@ export class HttpApi {
     const path = this.#opts.socketPath;
     mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
     if (existsSync(path)) {
-      if (await socketAnswers(path)) throw new Error(`another daemon is listening on ${path}`);
+      if (await socketAnswers(path)) {
+        throw new Error(`another daemon is listening on ${path}${describeAutostartedHolder(path)}`);
+      }
       unlinkSync(path);
     }
     const old = process.umask(0o177);
