@@ -8,12 +8,21 @@
 // command line (quantumd.js --socket <our socket>) and SIGKILLed by pid in the after hook.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Lab, resultIp } from "../dataplane/fixture.js";
-import type { PluginRun } from "../helpers/cni-runner.js";
+import { binDir, type PluginRun, quantumBin } from "../helpers/cni-runner.js";
 import type { TestNetns } from "../helpers/netns.js";
 import { alive, daemonsOn, killDaemons, until } from "./find-daemons.js";
 
@@ -185,6 +194,38 @@ describe("autostart", { timeout: 180_000 }, () => {
         r.stderr,
         /not starting quantumd on .*backoff\.sock: the last start, under 10 s ago, never became ready/,
       );
+    });
+
+    it("quantumd cannot be started: the call is served in-process, the reason logged in the data dir and on stderr", async () => {
+      // The shim alone in a directory (quantum-direct beside it, quantumd not): autostart must fail.
+      const binCopy = mkdtempSync(join(tmpdir(), "qauto-bin-"));
+      try {
+        copyFileSync(quantumBin, join(binCopy, "quantum"));
+        chmodSync(join(binCopy, "quantum"), 0o755);
+        symlinkSync(join(binDir, "quantum-direct"), join(binCopy, "quantum-direct"));
+        const { sock, env } = offLab(socket("no-quantumd"));
+        const ns = lab.container();
+        const config = conf();
+        const r = await lab.run({
+          command: "ADD",
+          containerId: "no-quantumd",
+          netns: ns.path,
+          config,
+          extraEnv: env,
+          bin: join(binCopy, "quantum"),
+        });
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        assert.deepEqual(lab.addrs(ns), [resultIp(r.json!)]);
+        const why =
+          /autostart of quantumd on .*no-quantumd\.sock failed: no executable quantumd next to this plugin .*; serving in direct mode/;
+        assert.match(r.stderr, why);
+        assert.match(readFileSync(join(lab.dataDir, "quantumd.log"), "utf8"), why);
+        assert.deepEqual(daemonsOn(sock), []);
+        const del = await run("DEL", "no-quantumd", ns, config, { ...env, QUANTUM_AUTOSTART: "0" });
+        assert.equal(del.code, 0, del.stdout);
+      } finally {
+        rmSync(binCopy, { recursive: true, force: true });
+      }
     });
 
     it("bad settings are CNI errors naming the setting", async () => {
