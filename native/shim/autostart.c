@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,7 @@ __attribute__((format(printf, 2, 3))) static void log_failure(const struct autos
 /** quantumd next to this executable's real path (bin/quantumd; quantumctl installs a wrapper). */
 static int find_quantumd(char *out, size_t cap) {
   char self[PATH_MAX];
+  snprintf(out, cap, "?");
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
   if (n <= 0) return -1;
   self[n] = '\0';
@@ -148,7 +150,11 @@ __attribute__((noreturn)) static void become_daemon(const struct autostart_opts 
   } else if (dup2(lock_fd, LOCK_FD) < 0) {
     _exit(126);
   }
-  close_range(LOCK_FD + 1, ~0U, 0);
+  if (close_range(LOCK_FD + 1, ~0U, 0) != 0) {
+    // Kernels before 5.9: a runtime's pipe left open here would keep its call waiting for us.
+    long max = sysconf(_SC_OPEN_MAX);
+    for (long fd = LOCK_FD + 1; fd < (max > 0 && max < 1048576 ? max : 65536); fd++) close((int)fd);
+  }
   char idle[32];
   snprintf(idle, sizeof idle, "%lu", o->idle_exit_s);
   const char *argv[12];
@@ -190,6 +196,14 @@ static int spawn_daemon(const struct autostart_opts *o, int lock_fd, char *err, 
     return -1;
   }
   if (child == 0) {
+    // The runtime's signal mask and ignored signals would be inherited across exec: a daemon with
+    // SIGTERM blocked could not be stopped cleanly.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    for (int sig = 1; sig < NSIG; sig++) {
+      if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+    }
     if (setsid() < 0) _exit(125);
     pid_t grandchild = fork();
     if (grandchild < 0) _exit(124);
