@@ -2,7 +2,8 @@
 // unix socket (or the one systemd passed, LISTEN_FDS), optional metrics, signals, idle exit.
 // SIGTERM/SIGINT: finish in-flight work, answer new requests with code 11, exit 0. Idle exit
 // (--idle-exit, set by the shim's autostart): stop listening and remove the socket first, so new
-// calls start or find another daemon instead of getting code 11, then finish and exit 0.
+// calls start or find another daemon instead of getting code 11, then finish and exit 0. SIGUSR2
+// (autostarted only): the same, to hand the socket to a daemon started by hand or by systemd.
 import { parseArgs } from "node:util";
 import { markLockReady } from "../server/autostart-lock.js";
 import { CniServer } from "../server/cni-server.js";
@@ -11,6 +12,7 @@ import { IdleExit } from "../server/idle-exit.js";
 import { createLogger } from "../server/logger.js";
 import { ensurePeerCredAddon } from "../server/peer-cred.js";
 import { activationFd } from "../server/socket-activation.js";
+import { takeOverFromAutostarted } from "../server/takeover.js";
 
 const USAGE = `usage: quantumd [options]
   --socket PATH            unix socket (default /run/quantum/quantum.sock; ignored when systemd
@@ -88,6 +90,13 @@ async function main(): Promise<void> {
     logger: log,
   });
   await server.start({ reconcile: !values["no-reconcile"] });
+  const autostarted = values["lock-fd"] !== undefined;
+  if (!autostarted && listenFd === undefined) {
+    // Started by hand or by systemd while a daemon the shim started holds the socket: take over.
+    const from = await takeOverFromAutostarted(values.socket);
+    if (from !== undefined)
+      log.info({ pid: from, socket: values.socket }, "took the socket over from an autostarted quantumd");
+  }
   await api.listen();
   if (values["lock-fd"] !== undefined) markLockReady(intFlag(values["lock-fd"], "lock-fd", 0));
   const metricsServer = values["metrics-addr"]
@@ -111,10 +120,12 @@ async function main(): Promise<void> {
     idle?.stop();
     // Idle keep-alive clients must not hold the exit up.
     const closeApi = () => Promise.race([api.close(), new Promise((r) => setTimeout(r, 5000).unref())]);
-    if (reason === "idle") {
-      // Nobody is connected: stop listening first, so a call arriving now finds no socket and
-      // starts a new daemon (or runs in-process) instead of being told to try again later.
-      log.info({ idleExitSeconds }, "idle: closing the socket and exiting");
+    if (reason === "idle" || reason === "handover") {
+      // Stop listening first, so a call arriving now finds no socket and waits for the next daemon
+      // (we still hold the autostart lock), starts one, or runs in-process, instead of being told
+      // to try again later.
+      if (reason === "idle") log.info({ idleExitSeconds }, "idle: closing the socket and exiting");
+      else log.info("handing the socket over to a quantumd started by hand or by systemd");
       await closeApi();
       await server.shutdown();
     } else {
@@ -129,6 +140,8 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+  // Only an autostarted daemon hands over (src/server/takeover.ts sends SIGUSR2).
+  if (autostarted) process.on("SIGUSR2", () => void stop("handover"));
   if (idleExitSeconds > 0) {
     idle = new IdleExit({
       idleMs: idleExitSeconds * 1000,

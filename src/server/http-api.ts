@@ -6,7 +6,7 @@
 //   GET  /readyz         200 once started and not shutting down, else 503
 //   GET  /v1/status      JSON ServerStatus (?resetEventLoop=1 resets the event-loop histogram after)
 //   POST /v1/reconcile   runs reconcile now, JSON reports
-import { chmodSync, existsSync, mkdirSync, unlinkSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, statSync, unlinkSync } from "node:fs";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { connect, createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
 import { dirname } from "node:path";
@@ -39,6 +39,8 @@ export class HttpApi {
   readonly #http: Server;
   readonly #net: NetServer;
   readonly #sockets = new Set<Socket>();
+  /** The inode of the socket file listen() made: close() removes that file, never a successor's. */
+  #socketInode: number | undefined;
 
   constructor(server: CniServer, opts: HttpApiOptions) {
     this.#server = server;
@@ -127,6 +129,7 @@ export class HttpApi {
       process.umask(old);
     }
     chmodSync(path, 0o600);
+    this.#socketInode = statSync(path).ino;
   }
 
   /** Stops listening, ends idle keep-alive connections and removes the socket file (not a passed fd's). */
@@ -137,8 +140,10 @@ export class HttpApi {
       for (const s of this.#sockets) if (!s.readableLength) s.end();
     });
     if (this.#opts.listenFd !== undefined) return;
+    // libuv unlinks the path when the listener closes; by now a successor (the next autostarted
+    // daemon, or one taking over) may have bound a new socket there, which must stay.
     try {
-      unlinkSync(this.#opts.socketPath);
+      if (statSync(this.#opts.socketPath).ino === this.#socketInode) unlinkSync(this.#opts.socketPath);
     } catch {
       // already gone
     }

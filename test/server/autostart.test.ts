@@ -24,6 +24,7 @@ import { after, before, describe, it } from "node:test";
 import { Lab, resultIp } from "../dataplane/fixture.js";
 import { binDir, type PluginRun, quantumBin } from "../helpers/cni-runner.js";
 import type { TestNetns } from "../helpers/netns.js";
+import { TestDaemon } from "./daemon.js";
 import { alive, daemonsOn, killDaemons, until } from "./find-daemons.js";
 
 /** ppid, process group and session of pid (fields 4-6 of /proc/pid/stat, after the command name). */
@@ -146,6 +147,55 @@ describe("autostart", { timeout: 180_000 }, () => {
       await until("the second daemon's idle exit", () => !alive(pids[0]!), 30_000);
       assert.ok(daemonRequests(log(), "DEL") >= 19, "the later DELs went to the daemon");
       lab.assertNothingLeft("10.93.0.", "after the DELs");
+    });
+  });
+
+  describe("a quantumd started by hand (or by systemd) while an autostarted one holds the socket", () => {
+    let daemon: TestDaemon;
+    before(() => {
+      daemon = new TestDaemon(lab.host.name, { dataDirs: [lab.dataDir] });
+      sockets.push(daemon.socket);
+    });
+    after(async () => {
+      await daemon?.cleanup();
+    });
+
+    it("takes it over: the autostarted one hands over and exits, and calls keep being served", async () => {
+      const env = { QUANTUM_AUTOSTART: "1", QUANTUM_SOCKET: daemon.socket, QUANTUM_AUTOSTART_WAIT_MS: "30000" };
+      const conf = lab.config({
+        name: "takeover-net",
+        bridge: `qt${lab.host.name.slice(-8)}`,
+        subnet: "10.96.0.0/24",
+        gateway: "10.96.0.1",
+      });
+      const ns1 = lab.container();
+      const first = await run("ADD", "to-1", ns1, conf, env);
+      assert.equal(first.code, 0, first.stdout + first.stderr);
+      await until(
+        "the autostarted daemon",
+        () => existsSync(`${daemon.socket}.lock`) && /ready\n$/.test(readFileSync(`${daemon.socket}.lock`, "utf8")),
+        30_000,
+      );
+      const [autostarted] = daemonsOn(daemon.socket);
+      assert.ok(autostarted !== undefined);
+      await daemon.start();
+      await until("the hand-over", () => !alive(autostarted), 20_000);
+      assert.equal((await daemon.status())["pid"], daemon.pid, "the daemon started by hand answers now");
+      await daemon.waitLog(/took the socket over from an autostarted quantumd/);
+      assert.match(readFileSync(join(lab.dataDir, "quantumd.log"), "utf8"), /handing the socket over/);
+      const ns2 = lab.container();
+      const second = await run("ADD", "to-2", ns2, conf, env);
+      assert.equal(second.code, 0, second.stdout + second.stderr);
+      assert.deepEqual(lab.addrs(ns2), [resultIp(second.json!)]);
+      await daemon.waitLog(/"command":"ADD"/);
+      for (const [cid, ns] of [
+        ["to-1", ns1],
+        ["to-2", ns2],
+      ] as const) {
+        const del = await run("DEL", cid, ns, conf, env);
+        assert.equal(del.code, 0, del.stdout);
+      }
+      assert.deepEqual(daemonsOn(daemon.socket), [daemon.pid], "one daemon left: the one started by hand");
     });
   });
 
