@@ -7,7 +7,7 @@
 // and every daemon a trial starts is killed by the pid in its lock file. Medians; JSON in
 // bench/results/.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -112,20 +112,35 @@ function trialWorld(autostart, waitMs, starterWaits = false) {
     }
   };
   const cleanup = () => {
-    const lock = `${socket}.lock`;
-    if (existsSync(lock)) {
-      const pid = Number(readFileSync(lock, "utf8").trim());
-      if (pid > 0) {
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {
-          // already gone
-        }
+    // Every daemon on this trial's socket, found by its command line (the lock file's pid alone
+    // misses one that never wrote it).
+    for (const pid of daemonsOn(socket)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
       }
     }
     rmSync(dir, { recursive: true, force: true });
   };
   return { add, waitReady, cleanup, socket };
+}
+
+async function /** Pids of the quantumd processes serving socket (test/server/find-daemons.ts does the same). */
+daemonsOn(socket) {
+  const pids = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    let argv;
+    try {
+      argv = readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0");
+    } catch {
+      continue;
+    }
+    const i = argv.indexOf("--socket");
+    if (argv.some((a) => a.endsWith("/quantumd.js")) && i >= 0 && argv[i + 1] === socket) pids.push(Number(name));
+  }
+  return pids;
 }
 
 async function versionTimes(bin, env) {
