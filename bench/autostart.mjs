@@ -126,8 +126,8 @@ function trialWorld(autostart, waitMs, starterWaits = false) {
   return { add, waitReady, cleanup, socket };
 }
 
-async function /** Pids of the quantumd processes serving socket (test/server/find-daemons.ts does the same). */
-daemonsOn(socket) {
+/** Pids of the quantumd processes serving socket (test/server/find-daemons.ts does the same). */
+function daemonsOn(socket) {
   const pids = [];
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
