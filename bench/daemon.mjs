@@ -122,6 +122,7 @@ export async function delVariant({ root, data, id, subject, run, pct, baseEnv, i
       const env = {
         ...baseEnv,
         QUANTUM_SOCKET: socket,
+        QUANTUM_AUTOSTART: "0",
         CNI_PATH: subject.path,
         CNI_CONTAINERID: `v${i}`,
         CNI_NETNS: `/run/netns/${ns}`,

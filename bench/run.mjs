@@ -83,7 +83,8 @@ async function benchAll({ id, data, nsPath, baseEnv, daemon }) {
     daemon: {
       bin: join(root, "bin/quantum"),
       path: `${join(root, "bin")}:${refDir}`,
-      env: { QUANTUM_SOCKET: join(data, "quantumd.sock") },
+      // Autostart off: a call the bench's daemon misses must not start a second one.
+      env: { QUANTUM_SOCKET: join(data, "quantumd.sock"), QUANTUM_AUTOSTART: "0" },
       conf: (v) => ({
         cniVersion: v,
         name: "qdbench",

@@ -1,12 +1,17 @@
 // bin/quantum: the CNI plugin executable, a ~1 ms client of quantumd.
 //
-// Reads the CNI_* environment and the config on stdin, POSTs them to the daemon's unix socket
-// (the config's top-level "socketPath", else $QUANTUM_SOCKET, else /run/quantum/quantum.sock) and
-// relays the answer: stdout bytes, stderr bytes, exit code (src/server/protocol.ts has the format).
+// VERSION is answered here, from a constant generated from src/cni/version.ts (build/cni-version.h).
+// Everything else: reads the CNI_* environment and the config on stdin, POSTs them to the daemon's
+// unix socket (the config's top-level "socketPath", else $QUANTUM_SOCKET, else
+// /run/quantum/quantum.sock) and relays the answer: stdout bytes, stderr bytes, exit code
+// (src/server/protocol.ts has the format).
 //
-// - Socket absent or refusing (ENOENT, ECONNREFUSED, ENOTDIR), or the daemon closed the connection
-//   without answering (it died): exec the direct-mode plugin, quantum-direct next to this binary's
-//   real path, with the same environment and the same stdin bytes (through a memfd).
+// - Socket absent or refusing (ENOENT, ECONNREFUSED): start quantumd on that socket (autostart,
+//   native/shim/autostart.c; off with QUANTUM_AUTOSTART=0 or "autostart": false), then serve the
+//   call in direct mode, or through the daemon when another call is already starting it.
+// - Direct mode (also for ENOTDIR, or when the daemon closed the connection without answering):
+//   exec quantum-direct next to this binary's real path, with the same environment and the same
+//   stdin bytes (through a memfd).
 // - Connected but no answer within $QUANTUM_SHIM_TIMEOUT_MS (default 30000): a CNI error with code
 //   11 (try again later) on stdout, exit 1. Any other failure: the same, with the reason.
 #define _GNU_SOURCE
@@ -25,6 +30,9 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "autostart.h"
+#include "cni-version.h"
 
 #define DEFAULT_SOCKET "/run/quantum/quantum.sock"
 #define DEFAULT_TIMEOUT_MS 30000
@@ -147,12 +155,13 @@ static int64_t now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-// ---- a tiny JSON scan: the value of a top-level string key ----------------------------------
+// ---- a tiny JSON scan: the value of a top-level key ----------------------------------------
 
-// Finds "key": "<value>" at depth 1 of the JSON object in s (strings and nesting are skipped
-// properly, so a "socketPath" inside prevResult's interfaces is not taken). Simple escapes in the
-// value are decoded; \u escapes make the value unusable (returns 0). Returns 1 and fills out.
-static int top_level_string(const char *s, size_t n, const char *key, char *out, size_t outcap) {
+// Finds "key": <value> at depth 1 of the JSON object in s (strings and nesting are skipped
+// properly, so a "socketPath" inside prevResult's interfaces is not taken). Returns 1 and the raw
+// value's extent: a string with its quotes, else up to the next ',', '}' or whitespace (numbers,
+// true, false, null; an object or array value is returned as its first byte only).
+static int top_level_value(const char *s, size_t n, const char *key, const char **vstart, size_t *vlen) {
   int depth = 0;
   size_t klen = strlen(key);
   int expect_key = 0;
@@ -178,33 +187,50 @@ static int top_level_string(const char *s, size_t n, const char *key, char *out,
       if (j >= n || s[j] != ':') return 0;
       j++;
       while (j < n && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\r')) j++;
-      if (j >= n || s[j] != '"') return 0;
-      size_t o = 0;
-      for (j++; j < n && s[j] != '"'; j++) {
-        char v = s[j];
-        if (v == '\\') {
-          if (++j >= n) return 0;
-          switch (s[j]) {
-            case '"': v = '"'; break;
-            case '\\': v = '\\'; break;
-            case '/': v = '/'; break;
-            default: return 0;
-          }
-        }
-        if (o + 1 >= outcap) return 0;
-        out[o++] = v;
-      }
       if (j >= n) return 0;
-      out[o] = '\0';
-      return o > 0;
+      size_t e = j + 1;
+      if (s[j] == '"') {
+        while (e < n && s[e] != '"') e += (s[e] == '\\') ? 2 : 1;
+        if (e >= n) return 0;
+        e++;
+      } else if (s[j] != '{' && s[j] != '[') {
+        while (e < n && s[e] != ',' && s[e] != '}' && s[e] != ' ' && s[e] != '\t' && s[e] != '\n' && s[e] != '\r') e++;
+      }
+      *vstart = s + j;
+      *vlen = e - j;
+      return 1;
     }
   }
   return 0;
 }
 
+// The value of a top-level string key. Simple escapes are decoded; \u escapes make the value
+// unusable (returns 0), as does a value that is not a string or is empty. Returns 1 and fills out.
+static int top_level_string(const char *s, size_t n, const char *key, char *out, size_t outcap) {
+  const char *v;
+  size_t vl;
+  if (!top_level_value(s, n, key, &v, &vl) || vl < 2 || v[0] != '"') return 0;
+  size_t o = 0;
+  for (size_t j = 1; j + 1 < vl; j++) {
+    char c = v[j];
+    if (c == '\\') {
+      switch (v[++j]) {
+        case '"': c = '"'; break;
+        case '\\': c = '\\'; break;
+        case '/': c = '/'; break;
+        default: return 0;
+      }
+    }
+    if (o + 1 >= outcap) return 0;
+    out[o++] = c;
+  }
+  out[o] = '\0';
+  return o > 0;
+}
+
 // ---- answers the shim writes itself ---------------------------------------------------------
 
-static char g_version[32] = "1.1.0";
+static char g_version[32] = QUANTUM_CURRENT_VERSION;
 
 static void set_error_version(const struct buf *in) {
   char v[32];
@@ -345,10 +371,96 @@ static int parse_uint(const char *s, long len, unsigned long *out) {
   return 0;
 }
 
+// ---- connecting --------------------------------------------------------------------------
+
+struct conn_ctx {
+  const char *path;
+  int64_t timeout;
+};
+
+// Connects to the daemon's socket: a connected fd, or -1 with connect's errno.
+static int connect_daemon(void *vctx) {
+  const struct conn_ctx *c = vctx;
+  int64_t deadline = now_ms() + c->timeout;
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) fail(11, "quantum shim: cannot create a socket", "%s", strerror(errno));
+  // A unix connect blocks while the daemon's backlog is full; SO_SNDTIMEO bounds that wait.
+  struct timeval stv = {.tv_sec = c->timeout / 1000, .tv_usec = (c->timeout % 1000) * 1000};
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &stv, sizeof stv) != 0) {
+    fail(11, "quantum shim: cannot set a socket timeout", "%s", strerror(errno));
+  }
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  memcpy(addr.sun_path, c->path, strlen(c->path) + 1);
+  int rc;
+  do {
+    rc = connect(fd, (struct sockaddr *)&addr, sizeof addr);
+  } while (rc != 0 && errno == EINTR && now_ms() < deadline);
+  if (rc != 0) {
+    int err = errno;
+    close(fd);
+    errno = err;
+    return -1;
+  }
+  return fd;
+}
+
+// ---- autostart settings (config keys win over the environment) ----------------------------
+
+// A call that finds another starting the daemon waits this long for it (a start takes ~0.3 s).
+#define DEFAULT_AUTOSTART_WAIT_MS 2000UL
+
+// A boolean environment variable: 1/true/yes/on or 0/false/no/off; unset or empty = dflt.
+static int env_bool(const char *name, int dflt) {
+  const char *v = getenv(name);
+  if (v == NULL || v[0] == '\0') return dflt;
+  if (!strcasecmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on")) return 1;
+  if (!strcasecmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off")) return 0;
+  fail(4, "quantum shim: invalid environment variable", "%s=\"%s\": use 1 or 0", name, v);
+}
+
+// A non-negative integer from the config key (JSON number) or else the environment variable.
+static unsigned long config_uint(const struct buf *in, const char *key, const char *env, unsigned long dflt) {
+  const char *v;
+  size_t vl;
+  unsigned long n;
+  if (in->len > 0 && top_level_value(in->data, in->len, key, &v, &vl)) {
+    if (parse_uint(v, (long)vl, &n) != 0) {
+      fail(7, "quantum shim: invalid network config", "\"%s\" must be a non-negative integer, got %.*s", key, (int)vl, v);
+    }
+    return n;
+  }
+  const char *e = getenv(env);
+  if (e == NULL || e[0] == '\0') return dflt;
+  if (parse_uint(e, (long)strlen(e), &n) != 0) {
+    fail(4, "quantum shim: invalid environment variable", "%s=\"%s\": must be a non-negative integer", env, e);
+  }
+  return n;
+}
+
+// Whether to start a daemon when none answers: off if QUANTUM_AUTOSTART=0 or "autostart": false.
+static int autostart_enabled(const struct buf *in) {
+  int on = env_bool("QUANTUM_AUTOSTART", 1);
+  const char *v;
+  size_t vl;
+  if (in->len > 0 && top_level_value(in->data, in->len, "autostart", &v, &vl)) {
+    if (vl == 5 && memcmp(v, "false", 5) == 0) return 0;
+    if (!(vl == 4 && memcmp(v, "true", 4) == 0)) {
+      fail(7, "quantum shim: invalid network config", "\"autostart\" must be true or false, got %.*s", (int)vl, v);
+    }
+  }
+  return on;
+}
+
 int main(void) {
   const char *cmd = getenv("CNI_COMMAND");
-  // VERSION and the "about" call never read stdin in direct mode (skel): neither do we.
-  int read_stdin = cmd != NULL && cmd[0] != '\0' && strcmp(cmd, "VERSION") != 0;
+  if (cmd != NULL && strcmp(cmd, "VERSION") == 0) {
+    // skel answers VERSION before looking at stdin or any other variable, always with the current
+    // version: the answer is a constant, generated from src/cni/version.ts at build time.
+    static const char answer[] = QUANTUM_VERSION_ANSWER;
+    return write_all(STDOUT_FILENO, answer, sizeof answer - 1) == 0 ? 0 : 1;
+  }
+  // The "about" call (no CNI_COMMAND) never reads stdin in direct mode (skel): neither do we.
+  int read_stdin = cmd != NULL && cmd[0] != '\0';
   struct buf in = {0};
   if (read_stdin && read_all_fd(STDIN_FILENO, &in, MAX_STDIN) != 0) {
     if (errno == EFBIG) fail(5, "quantum shim: stdin too large", "more than %u bytes", MAX_STDIN);
@@ -367,33 +479,33 @@ int main(void) {
   const char *t = getenv("QUANTUM_SHIM_TIMEOUT_MS");
   unsigned long tv;
   if (t != NULL && parse_uint(t, (long)strlen(t), &tv) == 0 && tv > 0) timeout = (int64_t)tv;
-  int64_t deadline = now_ms() + timeout;
+  int autostart = autostart_enabled(&in);
+  char data_dir[PATH_MAX];
+  struct autostart_opts ao = {
+      .socket = path,
+      .data_dir = (in.len > 0 && top_level_string(in.data, in.len, "dataDir", data_dir, sizeof data_dir)) ? data_dir : NULL,
+      .idle_exit_s = config_uint(&in, "idleExitSeconds", "QUANTUM_IDLE_EXIT_SECONDS", AUTOSTART_DEFAULT_IDLE_EXIT_S),
+      .wait_ms = config_uint(&in, "autostartWaitMs", "QUANTUM_AUTOSTART_WAIT_MS", DEFAULT_AUTOSTART_WAIT_MS),
+      .starter_waits = env_bool("QUANTUM_AUTOSTART_STARTER_WAITS", 0),
+  };
 
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) fail(11, "quantum shim: cannot create a socket", "%s", strerror(errno));
-  // A unix connect blocks while the daemon's backlog is full; SO_SNDTIMEO bounds that wait.
-  struct timeval stv = {.tv_sec = timeout / 1000, .tv_usec = (timeout % 1000) * 1000};
-  if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &stv, sizeof stv) != 0) {
-    fail(11, "quantum shim: cannot set a socket timeout", "%s", strerror(errno));
-  }
-  struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  memcpy(addr.sun_path, path, strlen(path) + 1);
-  int rc;
-  do {
-    rc = connect(fd, (struct sockaddr *)&addr, sizeof addr);
-  } while (rc != 0 && errno == EINTR && now_ms() < deadline);
-  if (rc != 0) {
+  struct conn_ctx cc = {.path = path, .timeout = timeout};
+  int fd = connect_daemon(&cc);
+  if (fd < 0) {
     int err = errno;
     if (err == ENOENT || err == ECONNREFUSED || err == ENOTDIR) {
-      close(fd);
-      exec_direct(&in, read_stdin);
-    }
-    if (err == EAGAIN || err == EINPROGRESS || err == EINTR) {
+      // No daemon. Start one (unless turned off): the call that starts it runs in-process, a call
+      // that finds one starting waits up to wait_ms for it. ENOTDIR: no socket can exist there.
+      if (autostart && err != ENOTDIR && read_stdin) fd = autostart_and_connect(&ao, connect_daemon, &cc);
+      if (fd < 0) exec_direct(&in, read_stdin);
+    } else if (err == EAGAIN || err == EINPROGRESS || err == EINTR) {
       fail(11, "quantumd did not accept the connection in time, try again later", "%s after %lld ms", path,
            (long long)timeout);
+    } else {
+      fail(11, "quantum shim: cannot connect to quantumd", "%s: %s", path, strerror(err));
     }
-    fail(11, "quantum shim: cannot connect to quantumd", "%s: %s", path, strerror(err));
   }
+  int64_t deadline = now_ms() + timeout;
   int fl = fcntl(fd, F_GETFL);
   if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) {
     fail(11, "quantum shim: cannot configure the socket", "%s", strerror(errno));

@@ -43,8 +43,10 @@ JSON
 echo "$conf"
 
 # A runtime execs the plugin in the host netns with CNI_* set and the config on stdin. bin/quantum is
-# a small C shim: it forwards to quantumd when its socket answers, else runs the plugin in-process.
+# a small C shim: it forwards to quantumd when its socket answers, else runs the plugin in-process
+# (and would start quantumd for the next calls: the demo starts its own below, so autostart is off).
 export QUANTUM_SOCKET="$data/quantum.sock"
+export QUANTUM_AUTOSTART=0
 cni() {
   local cmd=$1 ctr=$2 ns=$3
   nsenter --net="/run/netns/$host" env CNI_COMMAND="$cmd" CNI_CONTAINERID="$ctr" CNI_NETNS="/run/netns/$ns" \

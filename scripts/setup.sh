@@ -29,6 +29,8 @@ fi
 bash scripts/install-runtimes.sh
 # docker.io 20.10 extracted into .runtimes/docker (no service installed or started).
 bash scripts/install-docker.sh
+# systemd-socket-activate for the socket activation test (the binary only, no systemd units).
+bash scripts/install-socket-activate.sh
 
 # npm ci when node_modules is missing or older than the lockfile.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -1,16 +1,26 @@
 // quantumd: the Quantum CNI daemon. Wiring only: parse flags, start CniServer + its HTTP API on the
-// unix socket, optional metrics, signals. SIGTERM/SIGINT: finish in-flight work, answer new
-// requests with code 11, exit 0.
+// unix socket (or the one systemd passed, LISTEN_FDS), optional metrics, signals, idle exit.
+// SIGTERM/SIGINT: finish in-flight work, answer new requests with code 11, exit 0. Idle exit
+// (--idle-exit, set by the shim's autostart): stop listening and remove the socket first, so new
+// calls start or find another daemon instead of getting code 11, then finish and exit 0. SIGUSR2
+// (autostarted only): the same, to hand the socket to a daemon started by hand or by systemd.
 import { parseArgs } from "node:util";
 import { DEFAULT_DATA_DIR } from "../manager/cni-config.js";
+import { markLockReady } from "../server/autostart-lock.js";
 import { CniServer } from "../server/cni-server.js";
 import { DockerPluginServer } from "../server/docker/plugin-server.js";
 import { HttpApi } from "../server/http-api.js";
+import { IdleExit } from "../server/idle-exit.js";
 import { createLogger } from "../server/logger.js";
 import { ensurePeerCredAddon } from "../server/peer-cred.js";
+import { activationFd } from "../server/socket-activation.js";
+import { takeOverFromAutostarted } from "../server/takeover.js";
 
 const USAGE = `usage: quantumd [options]
-  --socket PATH            unix socket (default /run/quantum/quantum.sock)
+  --socket PATH            unix socket (default /run/quantum/quantum.sock; ignored when systemd
+                           passes a listening socket: LISTEN_FDS, LISTEN_PID)
+  --idle-exit SECONDS      exit after this long without a connection or an operation (default 0: never)
+  --lock-fd FD             the shim's autostart lock, held for life; marked ready once listening
   --allow-uid UID          also accept clients with this uid (repeatable; root is always allowed)
   --workers N              worker threads = operations at once (default 2)
   --queue-limit N          operations that may wait before new ones get code 11 (default 256)
@@ -39,6 +49,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       socket: { type: "string", default: "/run/quantum/quantum.sock" },
+      "idle-exit": { type: "string" },
+      "lock-fd": { type: "string" },
       "allow-uid": { type: "string", multiple: true, default: [] },
       workers: { type: "string" },
       "queue-limit": { type: "string" },
@@ -63,6 +75,9 @@ async function main(): Promise<void> {
   }
   const log = createLogger(values["log-level"]);
   ensurePeerCredAddon();
+  // Before CniServer copies process.env for its workers: the LISTEN_* variables are only ours.
+  const listenFd = activationFd();
+  const idleExitSeconds = intFlag(values["idle-exit"], "idle-exit", 0);
   const server = new CniServer({
     logger: log,
     workers: Math.max(1, intFlag(values.workers, "workers", 2)),
@@ -73,8 +88,11 @@ async function main(): Promise<void> {
     ...(values["data-dir"] ? { dataDirs: values["data-dir"] } : {}),
     ...(values["firewall-table"] ? { firewallTable: values["firewall-table"] } : {}),
   });
+  let idle: IdleExit | undefined;
   const api = new HttpApi(server, {
     socketPath: values.socket,
+    ...(listenFd !== undefined ? { listenFd } : {}),
+    connections: { opened: () => idle?.connectionOpened(), closed: () => idle?.connectionClosed() },
     allowUids: values["allow-uid"].map((u) => intFlag(u, "allow-uid", 0)),
     maxBodyBytes: intFlag(values["max-body"], "max-body", 16 * 1024 * 1024),
     logger: log,
@@ -89,14 +107,24 @@ async function main(): Promise<void> {
       })
     : undefined;
   await server.start({ reconcile: !values["no-reconcile"] });
+  const autostarted = values["lock-fd"] !== undefined;
+  if (!autostarted && listenFd === undefined) {
+    // Started by hand or by systemd while a daemon the shim started holds the socket: take over.
+    const from = await takeOverFromAutostarted(values.socket);
+    if (from !== undefined)
+      log.info({ pid: from, socket: values.socket }, "took the socket over from an autostarted quantumd");
+  }
   await api.listen();
   await docker?.listen();
+  if (values["lock-fd"] !== undefined) markLockReady(intFlag(values["lock-fd"], "lock-fd", 0));
   const metricsServer = values["metrics-addr"]
     ? await server.metrics.servePrometheus(values["metrics-addr"], () => server.refreshGauges())
     : undefined;
   log.info(
     {
       socket: values.socket,
+      socketActivated: listenFd !== undefined,
+      idleExitSeconds,
       metrics: values["metrics-addr"] ?? null,
       docker: docker ? { socket: values["docker-plugin-socket"], driver: docker.driverName } : null,
       status: server.status(),
@@ -105,22 +133,47 @@ async function main(): Promise<void> {
   );
 
   let stopping = false;
-  const stop = async (signal: string) => {
+  const stop = async (reason: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, "shutting down: finishing in-flight requests");
-    // Keep the socket open while draining: new requests are answered with code 11.
+    idle?.stop();
     // Docker's calls first: its socket goes away so dockerd sees the driver as down, not half-up.
     await docker?.close();
-    await server.shutdown();
     // Idle keep-alive clients must not hold the exit up.
-    await Promise.race([api.close(), new Promise((r) => setTimeout(r, 5000).unref())]);
+    const closeApi = () => Promise.race([api.close(), new Promise((r) => setTimeout(r, 5000).unref())]);
+    if (reason === "idle" || reason === "handover") {
+      // Stop listening first, so a call arriving now finds no socket and waits for the next daemon
+      // (we still hold the autostart lock), starts one, or runs in-process, instead of being told
+      // to try again later.
+      if (reason === "idle") log.info({ idleExitSeconds }, "idle: closing the socket and exiting");
+      else log.info("handing the socket over to a quantumd started by hand or by systemd");
+      await closeApi();
+      await server.shutdown();
+    } else {
+      log.info({ signal: reason }, "shutting down: finishing in-flight requests");
+      // Keep the socket open while draining: new requests are answered with code 11.
+      await server.shutdown();
+      await closeApi();
+    }
     metricsServer?.close();
     log.info("stopped");
     log.flush(() => process.exit(0));
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+  // Only an autostarted daemon hands over (src/server/takeover.ts sends SIGUSR2).
+  if (autostarted) process.on("SIGUSR2", () => void stop("handover"));
+  if (idleExitSeconds > 0) {
+    idle = new IdleExit({
+      idleMs: idleExitSeconds * 1000,
+      busy: () => {
+        const s = server.status();
+        return s.running + s.waiting > 0;
+      },
+      onIdle: () => void stop("idle"),
+    });
+    idle.start();
+  }
 }
 
 main().catch((err: Error) => {

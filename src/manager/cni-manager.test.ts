@@ -107,6 +107,14 @@ describe("CniManager config files", () => {
     ]);
   });
 
+  it("hostPorts declares portMappings and dns on quantum's own entry, and refuses portmap beside it", async () => {
+    const net = await manager.networks.createNetwork("hp-net", "172.19.0.0/16", null, "bridge", "none");
+    const conf = manager.generateNetworkConfig(net, { hostPorts: true });
+    assert.deepEqual(conf.plugins[0]?.["capabilities"], { ips: true, mac: true, portMappings: true, dns: true });
+    assert.equal(conf.plugins.length, 1);
+    assert.throws(() => manager.generateNetworkConfig(net, { hostPorts: true, portmap: true }), /not both/);
+  });
+
   it("installNetworkConfig() writes <name>.conflist with mode 0644 and no temp file left; uninstall removes it", async () => {
     const net = await manager.networks.createNetwork("inst-net", "10.61.0.0/24", undefined, "bridge", "internal");
     const path = await manager.installNetworkConfig(manager.generateNetworkConfig(net));

@@ -51,6 +51,11 @@ export interface ChainOptions {
 }
 
 export interface GenerateOptions extends ChainOptions {
+  /**
+   * Declare the portMappings and dns capabilities on quantum's own entry: quantum maps host ports
+   * in its nftables table and answers the runtime's DNS. Not together with `portmap` (two DNATs).
+   */
+  hostPorts?: boolean;
   /** Written as `dataDir` when not the default `/var/lib/quantum`. */
   dataDir?: string;
   /** Written as `socketPath` when set (the daemon's socket, if not the default). */
@@ -79,7 +84,15 @@ export function generateConflist(network: Network, options: GenerateOptions = {}
   }
   if (options.dataDir && options.dataDir !== DEFAULT_DATA_DIR) ours["dataDir"] = options.dataDir;
   if (options.socketPath) ours["socketPath"] = options.socketPath;
-  ours["capabilities"] = { ips: true, mac: true };
+  if (options.hostPorts && options.portmap) {
+    throw new CniError(
+      CODE_INVALID_NETWORK_CONFIG,
+      `network "${network.name}": host ports either by quantum itself or by the chained portmap plugin, not both`,
+    );
+  }
+  ours["capabilities"] = options.hostPorts
+    ? { ips: true, mac: true, portMappings: true, dns: true }
+    : { ips: true, mac: true };
 
   const plugins: Record<string, unknown>[] = [ours];
   const chain = (key: keyof ChainOptions, base: Record<string, unknown>) => {

@@ -97,6 +97,11 @@ const quantumKeysSchema = z
     macvlanMode: z.enum(MACVLAN_MODES).optional(),
     dataDir: z.string().min(1).optional(),
     socketPath: z.string().min(1).optional(),
+    // Read by the shim (native/shim.c) before any daemon or Node runs; checked here too, so direct
+    // mode and the daemon refuse the same bad values the shim refuses.
+    autostart: z.boolean().optional(),
+    idleExitSeconds: z.number().int().min(0).optional(),
+    autostartWaitMs: z.number().int().min(0).optional(),
   })
   .passthrough()
   .superRefine((c, ctx) => {

@@ -6,18 +6,24 @@
 //   GET  /readyz         200 once started and not shutting down, else 503
 //   GET  /v1/status      JSON ServerStatus (?resetEventLoop=1 resets the event-loop histogram after)
 //   POST /v1/reconcile   runs reconcile now, JSON reports
-import { chmodSync, existsSync, mkdirSync, unlinkSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, statSync, unlinkSync } from "node:fs";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { connect, createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
 import { dirname } from "node:path";
 import { CniError, CODE_DECODING_FAILURE, CODE_IO_FAILURE } from "../cni/errors.js";
+import { describeAutostartedHolder } from "./autostart-lock.js";
 import type { CniServer } from "./cni-server.js";
 import type { Logger } from "./logger.js";
 import { peerCred } from "./peer-cred.js";
 import { type CniAnswer, errorAnswer, HEADER_EXIT, HEADER_STDOUT_LENGTH, parseWireRequest } from "./protocol.js";
 
 export interface HttpApiOptions {
+  /** The socket path: created by listen(), or only a name in logs when `listenFd` is given. */
   socketPath: string;
+  /** An already listening socket to serve instead (systemd socket activation); never unlinked. */
+  listenFd?: number;
+  /** Told when an accepted connection opens and closes (the idle-exit clock). */
+  connections?: { opened(): void; closed(): void };
   /** Peer uids allowed besides 0. */
   allowUids?: number[];
   /** Largest request body accepted (default 16 MiB). */
@@ -33,6 +39,8 @@ export class HttpApi {
   readonly #http: Server;
   readonly #net: NetServer;
   readonly #sockets = new Set<Socket>();
+  /** The inode of the socket file listen() made: close() removes that file, never a successor's. */
+  #socketInode: number | undefined;
 
   constructor(server: CniServer, opts: HttpApiOptions) {
     this.#server = server;
@@ -76,16 +84,36 @@ export class HttpApi {
       return;
     }
     this.#sockets.add(socket);
-    socket.once("close", () => this.#sockets.delete(socket));
+    this.#opts.connections?.opened();
+    socket.once("close", () => {
+      this.#sockets.delete(socket);
+      this.#opts.connections?.closed();
+    });
     this.#http.emit("connection", socket);
   }
 
-  /** Listens on the socket path, created 0600 (a stale socket file is replaced, a live one refused). */
+  /**
+   * Listens on the socket path, created 0600 (a stale socket file is replaced, a live one refused),
+   * or on the passed listening fd as it is (its owner chose path and mode).
+   */
   async listen(): Promise<void> {
+    const fd = this.#opts.listenFd;
+    if (fd !== undefined) {
+      await new Promise<void>((resolve, reject) => {
+        this.#net.once("error", reject);
+        this.#net.listen({ fd }, () => {
+          this.#net.off("error", reject);
+          resolve();
+        });
+      });
+      return;
+    }
     const path = this.#opts.socketPath;
     mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
     if (existsSync(path)) {
-      if (await socketAnswers(path)) throw new Error(`another daemon is listening on ${path}`);
+      if (await socketAnswers(path)) {
+        throw new Error(`another daemon is listening on ${path}${describeAutostartedHolder(path)}`);
+      }
       unlinkSync(path);
     }
     const old = process.umask(0o177);
@@ -101,17 +129,21 @@ export class HttpApi {
       process.umask(old);
     }
     chmodSync(path, 0o600);
+    this.#socketInode = statSync(path).ino;
   }
 
-  /** Stops listening, ends idle keep-alive connections and removes the socket file. */
+  /** Stops listening, ends idle keep-alive connections and removes the socket file (not a passed fd's). */
   async close(): Promise<void> {
     await new Promise<void>((resolve) => {
       this.#net.close(() => resolve());
       this.#http.closeIdleConnections();
       for (const s of this.#sockets) if (!s.readableLength) s.end();
     });
+    if (this.#opts.listenFd !== undefined) return;
+    // libuv unlinks the path when the listener closes; by now a successor (the next autostarted
+    // daemon, or one taking over) may have bound a new socket there, which must stay.
     try {
-      unlinkSync(this.#opts.socketPath);
+      if (statSync(this.#opts.socketPath).ino === this.#socketInode) unlinkSync(this.#opts.socketPath);
     } catch {
       // already gone
     }

@@ -38,6 +38,8 @@ export class CtlLab extends Lab {
       QUANTUM_PLUGIN_DIR: this.pluginDir,
       QUANTUM_DATA_DIR: this.dataDir,
       QUANTUM_SOCKET: this.socket,
+      // The shim must not start a daemon of its own on the lab's socket.
+      QUANTUM_AUTOSTART: "0",
     };
   }
 

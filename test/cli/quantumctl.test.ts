@@ -180,14 +180,15 @@ describe("quantumctl", () => {
     ok(await lab.ctl(["network", "rm", "first"]), "rm first");
   });
 
-  it("plugin install copies the shim and wraps the direct plugin; the installed plugin answers VERSION", async () => {
+  it("plugin install copies the shim and wraps the direct plugin and quantumd; the installed plugin answers VERSION", async () => {
     const installed = ok(await lab.ctl(["plugin", "install", "--json"]), "plugin install").json as {
       name: string;
       kind: string;
     }[];
-    const expected = existsSync(join(quantumctlBin, "..", "quantum-direct"))
-      ? ["quantum", "quantum-direct"]
-      : ["quantum"];
+    const expected = [
+      "quantum",
+      ...["quantum-direct", "quantumd"].filter((n) => existsSync(join(quantumctlBin, "..", n))),
+    ];
     assert.deepEqual(
       installed.map((p) => p.name),
       expected,

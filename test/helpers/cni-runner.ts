@@ -34,6 +34,9 @@ export function runPlugin(call: PluginCall): Promise<PluginRun> {
     CNI_IFNAME: call.ifname ?? "",
     CNI_PATH: call.cniPath ?? `${binDir}:${referenceDir}`,
     CNI_ARGS: call.args ?? "",
+    // Without a daemon the shim would start one on the socket it uses (often the machine's
+    // default): tests that want that say so (test/server/autostart.test.ts).
+    QUANTUM_AUTOSTART: "0",
     ...call.extraEnv,
   };
   const bin = call.bin ?? quantumBin;

@@ -24,7 +24,8 @@ function quantum(env: Record<string, string>, stdin: string, bin = BIN) {
   // Only PATH is inherited, as a runtime's minimal environment would.
   const res = spawnSync(bin, [], {
     input: stdin,
-    env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", ...env },
+    // QUANTUM_AUTOSTART=0: no daemon may be started on the machine's default socket.
+    env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", QUANTUM_AUTOSTART: "0", ...env },
     encoding: "utf8",
   });
   return { status: res.status, stdout: res.stdout, stderr: res.stderr, error: res.error };

@@ -126,7 +126,8 @@ export class ContainerdLab {
 
   /** Starts containerd (host netns → private mount namespace → containerd) and waits until ctr answers. */
   async start(): Promise<void> {
-    const env = { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" };
+    // The plugins containerd runs inherit this: the shim must not start a daemon of its own.
+    const env = { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", QUANTUM_AUTOSTART: "0" };
     const child = spawn(
       "nsenter",
       [

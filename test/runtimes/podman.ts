@@ -153,6 +153,8 @@ export class PodmanLab {
       CONTAINERS_CONF: join(this.root, "containers.conf"),
       CONTAINERS_STORAGE_CONF: join(this.root, "storage.conf"),
       CONTAINERS_REGISTRIES_CONF: join(this.root, "registries.conf"),
+      // The plugins podman runs inherit this: the shim must not start a daemon of its own.
+      QUANTUM_AUTOSTART: "0",
     };
     writeFileSync(join(this.root, "registries.conf"), "unqualified-search-registries = []\n");
     this.env = env;

@@ -28,7 +28,8 @@ function raw(socket: string, bytes: string | Buffer): Promise<string> {
 
 function shim(host: TestNetns, env: Record<string, string>, stdin: string, wrap: string[] = []) {
   return spawnSync("nsenter", [`--net=/run/netns/${host.name}`, ...wrap, quantumBin], {
-    env: { PATH: process.env["PATH"] ?? "", ...env },
+    // Autostart off: once the daemon is stopped the shim must fall back, not start another.
+    env: { PATH: process.env["PATH"] ?? "", QUANTUM_AUTOSTART: "0", ...env },
     input: stdin,
     encoding: "utf8",
     timeout: 30_000,
@@ -36,6 +37,11 @@ function shim(host: TestNetns, env: Record<string, string>, stdin: string, wrap:
 }
 
 const conf = JSON.stringify({ cniVersion: "1.0.0", name: "api-net", type: "quantum" });
+/**
+ * An ADD refused for its env (code 4) before anything is touched: it reaches the daemon (VERSION
+ * would not: the shim answers that itself), and either side's answer is the same error.
+ */
+const NO_IFNAME = { CNI_COMMAND: "ADD", CNI_CONTAINERID: "c", CNI_IFNAME: "", CNI_NETNS: "/x", CNI_PATH: "/x" };
 
 describe("daemon API edges", { timeout: 120_000 }, () => {
   let host: TestNetns;
@@ -56,7 +62,7 @@ describe("daemon API edges", { timeout: 120_000 }, () => {
   });
 
   it("a non-root client cannot open the socket (0600)", () => {
-    const r = shim(host, { ...daemon.env, CNI_COMMAND: "VERSION" }, "", [
+    const r = shim(host, { ...daemon.env, ...NO_IFNAME }, conf, [
       "setpriv",
       "--reuid=65534",
       "--regid=65534",
@@ -71,7 +77,7 @@ describe("daemon API edges", { timeout: 120_000 }, () => {
   it("a non-root peer that reaches the socket is refused by SO_PEERCRED, with a CNI error", async () => {
     chmodSync(daemon.socket, 0o666);
     try {
-      const r = shim(host, { ...daemon.env, CNI_COMMAND: "VERSION" }, "", [
+      const r = shim(host, { ...daemon.env, ...NO_IFNAME }, conf, [
         "setpriv",
         "--reuid=65534",
         "--regid=65534",
@@ -164,18 +170,19 @@ describe("daemon API edges", { timeout: 120_000 }, () => {
   it("after all that the daemon is healthy", async () => {
     assert.equal((await daemon.http("GET", "/healthz")).status, 200);
     assert.equal((await daemon.http("GET", "/readyz")).status, 200);
-    const r = shim(host, { ...daemon.env, CNI_COMMAND: "VERSION" }, conf);
-    assert.equal(r.status, 0);
-    assert.match(r.stdout, /supportedVersions/);
+    const r = shim(host, { ...daemon.env, ...NO_IFNAME }, conf);
+    assert.equal(r.status, 1);
+    assert.equal((JSON.parse(r.stdout) as { code: number }).code, 4, "the daemon answered");
   });
 
   it("SIGTERM: exits 0 and removes the socket; the shim then falls back to direct mode", async () => {
     assert.equal(await daemon.stop(), 0);
     const { existsSync } = await import("node:fs");
     assert.equal(existsSync(daemon.socket), false);
-    const r = shim(host, { ...daemon.env, CNI_COMMAND: "VERSION" }, conf);
-    assert.equal(r.status, 0);
-    assert.match(r.stdout, /supportedVersions/);
+    const r = shim(host, { ...daemon.env, ...NO_IFNAME }, conf);
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /"code":4,"msg":"required env variables \[CNI_IFNAME\] missing"/);
+    assert.equal(existsSync(`${daemon.socket}.lock`), false, "no autostart was attempted");
   });
 });
 
@@ -194,13 +201,13 @@ describe("--allow-uid", { timeout: 60_000 }, () => {
 
   it("lets the allowed uid in (socket opened up by the admin)", () => {
     chmodSync(daemon.socket, 0o666);
-    const r = shim(host, { ...daemon.env, CNI_COMMAND: "VERSION" }, "", [
+    const r = shim(host, { ...daemon.env, ...NO_IFNAME }, conf, [
       "setpriv",
       "--reuid=65534",
       "--regid=65534",
       "--clear-groups",
     ]);
-    assert.equal(r.status, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /supportedVersions/);
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { code: number }).code, 4, "the daemon answered");
   });
 });

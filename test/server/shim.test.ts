@@ -1,5 +1,6 @@
 // The C shim on its own, against fake daemons on unix sockets in a temp dir: where it connects,
-// what it does when the daemon is absent, silent or dead, and how it relays an answer.
+// what it does when the daemon is absent, silent or dead, and how it relays an answer. Autostart
+// is off here (test/server/autostart.test.ts covers it), so "absent" means direct mode.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -19,7 +20,7 @@ interface ShimRun {
 function shim(env: Record<string, string>, stdin: string): Promise<ShimRun> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(quantumBin, [], { env: { PATH: process.env["PATH"] ?? "", ...env } });
+    const child = spawn(quantumBin, [], { env: { PATH: process.env["PATH"] ?? "", QUANTUM_AUTOSTART: "0", ...env } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (b: Buffer) => {
@@ -66,6 +67,10 @@ function reply(sock: Socket, exit: number, stdout: string, stderr = ""): void {
 }
 
 const ADD_ENV = { CNI_COMMAND: "ADD", CNI_CONTAINERID: "c1", CNI_IFNAME: "eth0", CNI_NETNS: "/x", CNI_PATH: "/x" };
+/** An ADD that direct mode refuses before touching anything: its code-4 error proves who answered. */
+const NO_IFNAME_ENV = { ...ADD_ENV, CNI_IFNAME: "" };
+const DIRECT_ANSWER = /"code":4,"msg":"required env variables \[CNI_IFNAME\] missing"/;
+const CONF = '{"cniVersion":"1.0.0","name":"n","type":"quantum"}';
 
 describe("the shim", { timeout: 120_000 }, () => {
   let dir: string;
@@ -128,17 +133,14 @@ describe("the shim", { timeout: 120_000 }, () => {
     const r = await shim({ ...ADD_ENV, QUANTUM_SOCKET: join(dir, "also-nope.sock") }, JSON.stringify(cfg));
     assert.equal(r.stdout, "from-config\n");
     const nested = { cniVersion: "1.1.0", name: "n", prevResult: { interfaces: [{ socketPath: good }] } };
-    const r2 = await shim({ CNI_COMMAND: "VERSION", QUANTUM_SOCKET: join(dir, "absent.sock") }, JSON.stringify(nested));
-    assert.match(r2.stdout, /supportedVersions/, "fell back to direct mode: the nested socketPath was ignored");
+    const r2 = await shim({ ...NO_IFNAME_ENV, QUANTUM_SOCKET: join(dir, "absent.sock") }, JSON.stringify(nested));
+    assert.match(r2.stdout, DIRECT_ANSWER, "fell back to direct mode: the nested socketPath was ignored");
   });
 
-  it("socket absent → direct mode (VERSION answered by quantum-direct)", async () => {
-    const r = await shim(
-      { CNI_COMMAND: "VERSION", QUANTUM_SOCKET: join(dir, "absent.sock") },
-      '{"cniVersion":"1.0.0"}',
-    );
-    assert.equal(r.code, 0);
-    assert.match(r.stdout, /"supportedVersions"/);
+  it("socket absent → direct mode answers", async () => {
+    const r = await shim({ ...NO_IFNAME_ENV, QUANTUM_SOCKET: join(dir, "absent.sock") }, CONF);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, DIRECT_ANSWER);
   });
 
   it("direct mode gets the same stdin bytes the shim read", async () => {
@@ -156,9 +158,9 @@ describe("the shim", { timeout: 120_000 }, () => {
   it("accepted, then closed without an answer (daemon died) → direct mode", async () => {
     const path = join(dir, "dies.sock");
     servers.push(await fake(path, (sock) => sock.destroy()));
-    const r = await shim({ CNI_COMMAND: "VERSION", QUANTUM_SOCKET: path }, "");
-    assert.equal(r.code, 0, r.stdout);
-    assert.match(r.stdout, /supportedVersions/);
+    const r = await shim({ ...NO_IFNAME_ENV, QUANTUM_SOCKET: path }, CONF);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stdout, DIRECT_ANSWER);
   });
 
   it("accepted but silent → code 11 after QUANTUM_SHIM_TIMEOUT_MS", async () => {
@@ -178,12 +180,12 @@ describe("the shim", { timeout: 120_000 }, () => {
   it("an answer without X-CNI-Exit, or garbage → code 11, never garbage on stdout", async () => {
     const path = join(dir, "garbage.sock");
     servers.push(await fake(path, (sock) => sock.end("HTTP/1.1 500 Oops\r\nContent-Length: 3\r\n\r\nbad")));
-    const r = await shim({ CNI_COMMAND: "VERSION", QUANTUM_SOCKET: path }, "");
+    const r = await shim({ ...ADD_ENV, QUANTUM_SOCKET: path }, CONF);
     assert.equal(r.code, 1);
     assert.equal((JSON.parse(r.stdout) as { code: number }).code, 11);
     const path2 = join(dir, "garbage2.sock");
     servers.push(await fake(path2, (sock) => sock.end("not http at all")));
-    const r2 = await shim({ CNI_COMMAND: "VERSION", QUANTUM_SOCKET: path2 }, "");
+    const r2 = await shim({ ...ADD_ENV, QUANTUM_SOCKET: path2 }, CONF);
     assert.equal((JSON.parse(r2.stdout) as { code: number }).code, 11);
   });
 
@@ -192,7 +194,7 @@ describe("the shim", { timeout: 120_000 }, () => {
     servers.push(
       await fake(path, (sock) => sock.end("HTTP/1.1 200 OK\r\nX-CNI-Exit: 0\r\nContent-Length: 100\r\n\r\nshort")),
     );
-    const r = await shim({ CNI_COMMAND: "VERSION", QUANTUM_SOCKET: path }, "");
+    const r = await shim({ ...ADD_ENV, QUANTUM_SOCKET: path }, CONF);
     assert.equal(r.code, 1);
     assert.equal((JSON.parse(r.stdout) as { code: number }).code, 11);
   });

@@ -8,6 +8,7 @@ import { installPlugins } from "./plugin-install.js";
 type Run = (cmd: Command, fn: (ctx: Context) => Promise<void> | void) => Promise<void>;
 
 interface ChainFlags {
+  hostPorts?: boolean;
   portmap?: boolean;
   tuning?: boolean;
   bandwidth?: boolean;
@@ -16,6 +17,7 @@ interface ChainFlags {
 
 function chainOptions(o: ChainFlags): NetworkConfigOptions {
   return {
+    ...(o.hostPorts ? { hostPorts: true } : {}),
     ...(o.portmap ? { portmap: true } : {}),
     ...(o.tuning ? { tuning: true } : {}),
     ...(o.bandwidth ? { bandwidth: true } : {}),
@@ -25,6 +27,7 @@ function chainOptions(o: ChainFlags): NetworkConfigOptions {
 
 function withChainFlags(cmd: Command): Command {
   return cmd
+    .option("--host-ports", "quantum maps host ports and DNS itself (capabilities portMappings, dns)")
     .option("--portmap", "chain the portmap plugin (capability portMappings)")
     .option("--tuning", "chain the tuning plugin")
     .option("--bandwidth", "chain the bandwidth plugin (capability bandwidth)")
@@ -127,7 +130,7 @@ export function registerConfigCommands(program: Command, run: Run): void {
     .command("plugin")
     .description("the plugin executables")
     .command("install")
-    .description("install quantum (and quantum-direct) into the CNI plugin directory")
+    .description("install quantum (and quantum-direct, quantumd) into the CNI plugin directory")
     .option("--dir <dir>", "target directory (default: --plugin-dir, else /opt/cni/bin)")
     .option("--force", "replace files that quantum-cni did not write")
     .option("--json", "print what was installed as JSON")

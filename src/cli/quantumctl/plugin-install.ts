@@ -1,6 +1,8 @@
 // Installs the plugin executables into a CNI plugin directory. bin/quantum (the C shim, a static
-// executable of its own) is copied; the Node parts (bin/quantum-direct, which runs dist/) get a small
-// wrapper that execs them in this package, so the copy keeps working without copying node_modules.
+// executable of its own) is copied; the Node parts (bin/quantum-direct, which runs dist/, and
+// bin/quantumd, which the shim starts when no daemon answers) get a small wrapper that execs them in
+// this package, so the copy keeps working without copying node_modules. The shim finds both next
+// to itself.
 // Files not written by quantum-cni are never replaced unless forced.
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -33,7 +35,7 @@ export interface InstallPluginsOptions {
 export function installPlugins(dir: string, options: InstallPluginsOptions = {}): InstalledPlugin[] {
   const bin = options.binDir ?? PACKAGE_BIN;
   const plan: { name: string; source: string; content: Buffer; kind: InstalledPlugin["kind"] }[] = [];
-  for (const name of ["quantum", "quantum-direct"]) {
+  for (const name of ["quantum", "quantum-direct", "quantumd"]) {
     const source = join(bin, name);
     if (!existsSync(source)) {
       if (name === "quantum") throw new CliError(`${source} does not exist: build the package first`);
