@@ -28,6 +28,9 @@ fi
 # The container runtimes the runtime tests drive (podman, runc, containerd, busybox-static).
 bash scripts/install-runtimes.sh
 
+# etcd for the fabric tests: the binaries unpacked under .cache/etcd/, never installed as a service.
+bash scripts/install-etcd.sh
+
 # npm ci when node_modules is missing or older than the lockfile.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci"
