@@ -2,10 +2,12 @@
 // unix socket, optional metrics, signals. SIGTERM/SIGINT: finish in-flight work, answer new
 // requests with code 11, exit 0.
 import { parseArgs } from "node:util";
+import { DEFAULT_DATA_DIR } from "../manager/network-spec.js";
 import { CniServer } from "../server/cni-server.js";
 import { HttpApi } from "../server/http-api.js";
 import { createLogger } from "../server/logger.js";
 import { ensurePeerCredAddon } from "../server/peer-cred.js";
+import { fabricSettings, startFabric } from "./quantumd-fabric.js";
 
 const USAGE = `usage: quantumd [options]
   --socket PATH            unix socket (default /run/quantum/quantum.sock)
@@ -20,7 +22,15 @@ const USAGE = `usage: quantumd [options]
   --defer-release          fast-path DEL answers before releasing firewall elements and addresses too
   --firewall-table NAME    nftables table (default quantum)
   --metrics-addr HOST:PORT serve Prometheus metrics on /metrics (default off)
-  --log-level LEVEL        pino level (default info)`;
+  --log-level LEVEL        pino level (default info)
+fabric mode (multi-host; on when etcd endpoints are given):
+  --etcd-endpoints URLS    http://host:2379[,...] (or QUANTUM_ETCD_ENDPOINTS, or etcdEndpoints in --fabric-config)
+  --node-name NAME         this node's name in the fabric
+  --public-ip IP           this node's underlay IPv4 address (the VTEP's local address)
+  --fabric-config FILE     JSON {etcdEndpoints, nodeName, publicIP, prefix, vxlanDev}
+  --fabric-prefix PREFIX   etcd key prefix (default /quantum/v1/)
+  --vxlan-dev NAME         vxlan device name (default qvx<vni>)
+  --fabric-resync-ms MS    re-list and kernel reconcile period (default 300000)`;
 
 function intFlag(v: string | undefined, name: string, dflt: number): number {
   if (v === undefined) return dflt;
@@ -45,6 +55,13 @@ async function main(): Promise<void> {
       "firewall-table": { type: "string" },
       "metrics-addr": { type: "string" },
       "log-level": { type: "string" },
+      "etcd-endpoints": { type: "string" },
+      "node-name": { type: "string" },
+      "public-ip": { type: "string" },
+      "fabric-config": { type: "string" },
+      "fabric-prefix": { type: "string" },
+      "vxlan-dev": { type: "string" },
+      "fabric-resync-ms": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -55,7 +72,11 @@ async function main(): Promise<void> {
   }
   const log = createLogger(values["log-level"]);
   ensurePeerCredAddon();
+  const fabricMode = fabricSettings(values, process.env);
+  // The agent writes the lease the overlay driver reads into the first data dir.
+  const fabric = fabricMode ? startFabric(fabricMode, values["data-dir"]?.[0] ?? DEFAULT_DATA_DIR, log) : undefined;
   const server = new CniServer({
+    ...(fabric ? { fabric: () => fabric.agent.status() } : {}),
     logger: log,
     workers: Math.max(1, intFlag(values.workers, "workers", 2)),
     queueLimit: intFlag(values["queue-limit"], "queue-limit", 256),
@@ -73,6 +94,7 @@ async function main(): Promise<void> {
   });
   await server.start({ reconcile: !values["no-reconcile"] });
   await api.listen();
+  if (fabric) server.metrics.fabric(() => fabric.agent.status());
   const metricsServer = values["metrics-addr"]
     ? await server.metrics.servePrometheus(values["metrics-addr"], () => server.refreshGauges())
     : undefined;
@@ -91,6 +113,8 @@ async function main(): Promise<void> {
     // Idle keep-alive clients must not hold the exit up.
     await Promise.race([api.close(), new Promise((r) => setTimeout(r, 5000).unref())]);
     metricsServer?.close();
+    // The lease is kept (not revoked): a restart within the TTL resumes it and peers see nothing.
+    fabric?.stop();
     log.info("stopped");
     log.flush(() => process.exit(0));
   };

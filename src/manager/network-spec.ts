@@ -1,5 +1,6 @@
 import type { PluginConfig } from "../cni/index.js";
 import { defaultBridgeName, networkId } from "../network/network-ids.js";
+import { overlaySpec } from "../network/overlay/index.js";
 import { IsolationLevel, type NetworkDriverType, type NetworkSpec, type SubnetSpec } from "../network/types.js";
 
 /** Where the built-in store lives unless the config says `dataDir`. */
@@ -45,6 +46,8 @@ export function specFromConfig(config: PluginConfig): NetworkSpec {
   if (config.master !== undefined) spec.master = config.master;
   if (config.macvlanMode !== undefined) spec.macvlanMode = config.macvlanMode;
   if (spec.isolation === undefined) spec.isolation = IsolationLevel.None;
+  // Overlay: subnet and MTU come from this node's fabric lease (a local file, never etcd).
+  if (config.driver === "overlay") return overlaySpec(spec, config.dataDir ?? DEFAULT_DATA_DIR);
   return spec;
 }
 

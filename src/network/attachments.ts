@@ -308,6 +308,7 @@ export class AttachmentService {
   /** STATUS: reasons ADD cannot be served now; empty = ready. */
   readiness(spec: NetworkSpec): string[] {
     const reasons: string[] = [];
+    if (spec.notReady) reasons.push(spec.notReady);
     if (!nftAvailable()) reasons.push("nftables (nft) is not installed: firewall isolation cannot be programmed");
     if (spec.subnets.length > 0) {
       for (const u of this.#allocator.usage(

@@ -1,21 +1,19 @@
 import { bridgeDriver } from "./bridge/index.js";
 import type { NetworkDriver } from "./driver.js";
 import { macvlanDriver } from "./macvlan/index.js";
+import { overlayDriver } from "./overlay/index.js";
 import { NetworkDriverType } from "./types.js";
 
-/** Drivers by type. Overlay is reserved for multi-host and refused until it exists. */
+/** Drivers by type. */
 const drivers = new Map<NetworkDriverType, NetworkDriver>([
   [NetworkDriverType.Bridge, bridgeDriver],
   [NetworkDriverType.Macvlan, macvlanDriver],
+  [NetworkDriverType.Overlay, overlayDriver],
 ]);
 
 export class UnsupportedDriverError extends Error {
   constructor(readonly driver: string) {
-    super(
-      driver === NetworkDriverType.Overlay
-        ? `driver "overlay" is reserved for multi-host networking and not available yet`
-        : `unknown driver "${driver}" (supported: ${[...drivers.keys()].join(", ")})`,
-    );
+    super(`unknown driver "${driver}" (supported: ${[...drivers.keys()].join(", ")})`);
     this.name = "UnsupportedDriverError";
   }
 }

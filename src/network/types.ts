@@ -6,7 +6,7 @@
 export enum NetworkDriverType {
   Bridge = "bridge",
   Macvlan = "macvlan",
-  /** Reserved for the multi-host VXLAN overlay; refused until it exists. */
+  /** Multi-host: a bridge on this node's fabric subnet, other nodes reached over VXLAN (network/overlay/). */
   Overlay = "overlay",
 }
 
@@ -59,6 +59,8 @@ export interface NetworkSpec {
   /** Macvlan parent link and mode. */
   master?: string;
   macvlanMode?: "bridge" | "private" | "vepa" | "passthru";
+  /** Why no new container may join now (overlay: no fabric lease, or self-fenced); STATUS reports it. */
+  notReady?: string;
 }
 
 /** An address to configure in the container (from built-in or delegated IPAM). */

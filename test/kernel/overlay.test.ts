@@ -11,7 +11,10 @@ interface IpVxlanLink {
   ifname: string;
   mtu: number;
   address: string;
-  linkinfo?: { info_kind?: string; info_data?: { id?: number; local?: string; port?: number; learning?: boolean; link?: string } };
+  linkinfo?: {
+    info_kind?: string;
+    info_data?: { id?: number; local?: string; port?: number; learning?: boolean; link?: string };
+  };
 }
 interface IpRouteFlags {
   dst: string;
@@ -32,7 +35,16 @@ function vxlanOnUnderlay(p: Pair) {
   const { hostIndex, hostName } = wire(p);
   p.hostRtnl.addAddress(hostIndex, "10.88.0.1/24");
   const name = linkName();
-  const vx = p.hostRtnl.addVxlan({ name, vni: 7, local: "10.88.0.1", dev: hostIndex, port: 4789, learning: false, mac: "0e:51:0a:58:00:01", up: true });
+  const vx = p.hostRtnl.addVxlan({
+    name,
+    vni: 7,
+    local: "10.88.0.1",
+    dev: hostIndex,
+    port: 4789,
+    learning: false,
+    mac: "0e:51:0a:58:00:01",
+    up: true,
+  });
   return { vx, name, hostName };
 }
 
@@ -73,7 +85,12 @@ describe("overlay kernel objects", { skip: needsRoot }, () => {
       assert.deepEqual(routes[0]?.flags, ["onlink"]);
       const ours = p.hostRtnl.listRoutes({ family: 4 }).find((r) => r.dst === "10.254.2.0/24");
       assert.equal(ours?.onlink, true);
-      const neigh = ipJson<{ dst: string; lladdr?: string; state: string[] }[]>(p.host.name, ["neigh", "show", "dev", name]);
+      const neigh = ipJson<{ dst: string; lladdr?: string; state: string[] }[]>(p.host.name, [
+        "neigh",
+        "show",
+        "dev",
+        name,
+      ]);
       assert.deepEqual(
         neigh.map((n) => [n.dst, n.lladdr, n.state]),
         [["10.254.2.0", mac, ["PERMANENT"]]],

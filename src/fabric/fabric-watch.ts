@@ -1,0 +1,62 @@
+// The watch on the fabric prefix: started at a listing's revision + 1, so nothing between the list
+// and the watch is missed. Any trouble (compaction of the start revision, a stream error, a
+// disconnect) ends this watch and asks the agent to re-list: a fresh listing is always correct, a
+// resumed stream on a member without a leader may be silently stale (P4).
+import type { IKeyValue } from "etcd3";
+import { errorText } from "./etcd-cluster.js";
+import type { FabricStore } from "./fabric-store.js";
+
+export interface WatchHandlers {
+  put(key: string, kv: IKeyValue): void;
+  delete(key: string): void;
+  /** The watch ended; re-list, then watch again from the new revision. */
+  broken(reason: string): void;
+}
+
+export class FabricWatch {
+  #closed = false;
+  #cancel: (() => Promise<void>) | undefined;
+  lastRevision: string;
+
+  constructor(
+    private readonly store: FabricStore,
+    fromRevision: string,
+    private readonly h: WatchHandlers,
+  ) {
+    this.lastRevision = fromRevision;
+  }
+
+  async start(): Promise<void> {
+    const { client, endpoint } = this.store.preferredClient();
+    const startRevision = (BigInt(this.lastRevision) + 1n).toString();
+    const watcher = await client.watch().prefix(this.store.keys.prefix).startRevision(startRevision).create();
+    if (this.#closed) {
+      await watcher.cancel().catch(() => undefined);
+      return;
+    }
+    this.#cancel = () => watcher.cancel();
+    const broken = (reason: string) => {
+      if (this.#closed) return;
+      this.stop();
+      this.store.cluster.rotate();
+      this.h.broken(`${reason} (watch on ${endpoint})`);
+    };
+    watcher.on("put", (kv) => {
+      this.lastRevision = kv.mod_revision;
+      this.h.put(kv.key.toString(), kv);
+    });
+    watcher.on("delete", (kv) => {
+      this.lastRevision = kv.mod_revision;
+      this.h.delete(kv.key.toString());
+    });
+    watcher.on("error", (e) => broken(`watch error: ${errorText(e)}`));
+    watcher.on("disconnected", (e) => broken(`watch disconnected: ${errorText(e)}`));
+    watcher.on("end", () => broken("watch ended"));
+  }
+
+  stop(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    void this.#cancel?.().catch(() => undefined);
+  }
+}
