@@ -1,0 +1,112 @@
+// Issue 12, item 1: three simulated nodes on one underlay, a real 3-member etcd, quantumd in fabric
+// mode on each, two pods per node added through bin/quantum: every pod reaches every other across
+// nodes over VXLAN, and the MTU is the underlay's minus the VXLAN overhead end to end.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { ipJson } from "../helpers/netns.js";
+import { fabricSkip } from "./etcd.js";
+import { FabricLab, ping } from "./fabric-lab.js";
+
+describe("fabric: 3 nodes × 2 pods over VXLAN", { skip: fabricSkip }, () => {
+  let lab: FabricLab;
+  before(async () => {
+    lab = new FabricLab({ nodes: 3, ttl: 6 });
+    await lab.startEtcd();
+    await lab.init();
+    await Promise.all([1, 2, 3].map((i) => lab.startDaemon(i)));
+  });
+  after(async () => {
+    await lab?.cleanup();
+  });
+
+  it("every node claims a distinct subnet and programs the other two as peers", async () => {
+    const statuses = await Promise.all(
+      [1, 2, 3].map((i) => lab.waitFabric(i, (f) => f.phase === "claimed" && f.peers.length === 2, "2 peers")),
+    );
+    const subnets = statuses.map((s) => s.subnet);
+    assert.equal(new Set(subnets).size, 3, `subnets ${subnets.join(", ")}`);
+    for (const [k, s] of statuses.entries()) {
+      assert.equal(s.vtepMac, `0e:51:0a:fd:00:0${k + 1}`);
+      assert.equal(s.fenced, false);
+      assert.equal(s.mtu, 1450);
+    }
+    // The kernel oracle: node 1 routes both other subnets via their VTEP address, onlink, on the vxlan.
+    for (const i of [1, 2, 3]) {
+      const routes = lab.overlayRoutes(i);
+      const others = statuses.filter((_, k) => k !== i - 1).map((s) => s.subnet ?? "");
+      assert.deepEqual([...routes.keys()].sort(), others.sort(), `node ${i} routes`);
+      for (const subnet of others) assert.equal(routes.get(subnet), subnet.split("/")[0]);
+      const [vx] = ipJson<
+        { mtu: number; linkinfo: { info_data: { learning: boolean; port: number; local: string; id: number } } }[]
+      >(lab.ul.node(i).name, ["-d", "link", "show", "dev", "qvx1"]);
+      assert.equal(vx?.linkinfo.info_data.learning, false);
+      assert.equal(vx?.linkinfo.info_data.port, 4789);
+      assert.equal(vx?.linkinfo.info_data.local, lab.ul.ip(i));
+      assert.equal(vx?.mtu, 1450);
+      const neigh = ipJson<{ dst: string; lladdr: string; state: string[] }[]>(lab.ul.node(i).name, [
+        "neigh",
+        "show",
+        "dev",
+        "qvx1",
+      ]);
+      assert.equal(neigh.filter((n) => n.state.includes("PERMANENT")).length, 2);
+    }
+  });
+
+  it("CNI STATUS is ready on every node once it holds a subnet", async () => {
+    for (const i of [1, 2, 3]) {
+      const r = await lab.cni("STATUS", i);
+      assert.equal(r.code, 0, `STATUS on node ${i}: ${r.stdout}${r.stderr}`);
+    }
+  });
+
+  it("two pods per node, in the node's subnet, at the vxlan MTU; every pod pings every other (30 pairs)", async () => {
+    for (const i of [1, 2, 3]) {
+      const f = await lab.fabric(i);
+      for (let k = 0; k < 2; k++) {
+        const pod = await lab.addPod(i);
+        const [net, len] = (f.subnet ?? "").split("/");
+        assert.ok(pod.ip.startsWith(net?.split(".").slice(0, 3).join(".") ?? "x"), `${pod.ip} in ${f.subnet}`);
+        assert.equal(len, "24");
+        const [eth0] = ipJson<{ mtu: number }[]>(pod.ns.name, ["link", "show", "dev", "eth0"]);
+        assert.equal(eth0?.mtu, 1450);
+      }
+    }
+    const failures: string[] = [];
+    const pairs: Promise<void>[] = [];
+    for (const a of lab.pods) {
+      for (const b of lab.pods) {
+        if (a === b) continue;
+        pairs.push(
+          ping(a.ns, b.ip).then((r) => {
+            if (!r.ok)
+              failures.push(`${a.ip}(node${a.node}) → ${b.ip}(node${b.node}): ${r.out.trim().split("\n").pop()}`);
+          }),
+        );
+      }
+    }
+    await Promise.all(pairs);
+    assert.equal(pairs.length, 30);
+    assert.deepEqual(failures, []);
+  });
+
+  it("MTU probe across nodes: 1422 bytes with DF pass, 1423 are refused with mtu=1450", async () => {
+    const a = lab.pods.find((p) => p.node === 1);
+    const b = lab.pods.find((p) => p.node === 3);
+    assert.ok(a && b);
+    const fits = await ping(a.ns, b.ip, ["-M", "do", "-s", "1422"]);
+    assert.ok(fits.ok, fits.out);
+    const big = await ping(a.ns, b.ip, ["-M", "do", "-s", "1423"]);
+    assert.equal(big.ok, false);
+    assert.match(big.out, /mtu\s*=\s*1450/i);
+  });
+
+  it("DEL works and the address comes back (never touching etcd)", async () => {
+    const pod = lab.pods.find((p) => p.node === 2);
+    assert.ok(pod);
+    const r = await lab.cni("DEL", 2, pod.ns, pod.id);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const again = await lab.cni("DEL", 2, pod.ns, pod.id);
+    assert.equal(again.code, 0, "DEL is idempotent");
+  });
+});
