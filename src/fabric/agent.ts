@@ -96,6 +96,7 @@ export class FabricAgent {
   #lastRenewal = 0;
   #renewFailures = 0;
   #conflicts = 0;
+  #takenReported: string | undefined;
   #lastError: string | undefined;
   #stopped = false;
   #reclaiming = false;
@@ -239,6 +240,7 @@ export class FabricAgent {
       await this.#owned(mine.value.subnet, lease.id, config);
       return true;
     }
+    this.#noticeTaken(l);
     const choice = chooseSubnet(config, l, node, this.#state.subnet);
     if (!choice) {
       this.#setPhase("pool-exhausted", `every subnet of ${config.network} is taken or quarantined`);
@@ -259,15 +261,30 @@ export class FabricAgent {
       return false;
     }
     if (this.#state.subnet && this.#state.subnet !== choice.subnet) {
-      this.#conflicts++;
       this.#o.log.error(
         { previous: this.#state.subnet, subnet: choice.subnet },
-        "fabric: our previous subnet is someone else's now; pods in it must be recreated",
+        "fabric: moved to a new subnet; pods in the previous one must be recreated",
       );
     }
     this.#o.log.info({ subnet: choice.subnet, lease: lease.id }, "fabric: claimed a subnet");
     await this.#owned(choice.subnet, lease.id, config);
     return true;
+  }
+
+  /** Our previous subnet is held by another node (split brain after a partition): count it once, keep fenced. */
+  #noticeTaken(l: Listing): void {
+    const prev = this.#state.subnet;
+    const holder = prev ? l.subnets.get(prev)?.value : undefined;
+    if (!prev || !holder || holder.nodeUid === this.#state.nodeUid || this.#takenReported === prev) return;
+    this.#takenReported = prev;
+    this.#conflicts++;
+    this.#fenced = true;
+    this.#fenceReason = `subnet ${prev} is now owned by ${holder.node}: pods in it must be recreated`;
+    this.#o.log.error(
+      { subnet: prev, owner: holder.node },
+      "fabric: subnet conflict, our previous subnet was reassigned",
+    );
+    this.#writeLease();
   }
 
   async #owned(subnet: string, leaseId: string, config: FabricConfig): Promise<void> {
@@ -435,7 +452,10 @@ export class FabricAgent {
   #checkOwn(rec: SubnetRecord | undefined): void {
     if (!rec || this.#phase !== "claimed") return;
     if (rec.node !== this.#o.nodeName || rec.nodeUid !== this.#state.nodeUid) {
-      this.#conflicts++;
+      if (this.#takenReported !== this.#state.subnet) {
+        this.#takenReported = this.#state.subnet;
+        this.#conflicts++;
+      }
       this.#fence(`subnet ${this.#state.subnet} is now owned by ${rec.node}`);
       void this.#leaseGone(this.#state.leaseId ?? "");
     }

@@ -2,7 +2,7 @@
 // and the watch is missed. Any trouble (compaction of the start revision, a stream error, a
 // disconnect) ends this watch and asks the agent to re-list: a fresh listing is always correct, a
 // resumed stream on a member without a leader may be silently stale (P4).
-import type { IKeyValue } from "etcd3";
+import type { Etcd3, IKeyValue } from "etcd3";
 import { errorText } from "./etcd-cluster.js";
 import type { FabricStore } from "./fabric-store.js";
 
@@ -49,9 +49,23 @@ export class FabricWatch {
       this.lastRevision = kv.mod_revision;
       this.h.delete(kv.key.toString());
     });
-    watcher.on("error", (e) => broken(`watch error: ${errorText(e)}`));
+    watcher.on("error", (e) => {
+      // etcd3 drops the cancel's compact_revision: ask etcd whether our start revision is compacted.
+      void this.#compacted(client, startRevision).then((c) => broken(c ?? `watch error: ${errorText(e)}`));
+    });
     watcher.on("disconnected", (e) => broken(`watch disconnected: ${errorText(e)}`));
     watcher.on("end", () => broken("watch ended"));
+  }
+
+  /** "compacted ..." when a read at revision fails because it was compacted; undefined otherwise. */
+  async #compacted(client: Etcd3, revision: string): Promise<string | undefined> {
+    try {
+      await client.kv.range({ key: Buffer.from(this.store.keys.config), revision }, { deadline: Date.now() + 3000 });
+      return undefined;
+    } catch (e) {
+      const text = errorText(e);
+      return /compacted/i.test(text) ? `start revision ${revision} is compacted (${text})` : undefined;
+    }
   }
 
   stop(): void {
