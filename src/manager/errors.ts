@@ -3,10 +3,12 @@ import {
   CODE_INTERNAL,
   CODE_INVALID_ENVIRONMENT_VARIABLES,
   CODE_INVALID_NETWORK_CONFIG,
+  CODE_TRY_AGAIN_LATER,
   CODE_UNSUPPORTED_FIELD,
 } from "../cni/index.js";
 import { UnsupportedDriverError } from "../network/drivers.js";
 import { InterfaceExistsError, IpamError, KernelError, NetnsNotFoundError, NotANetnsError } from "../network/errors.js";
+import { OverlayNotReadyError } from "../network/overlay/index.js";
 import { DelegateError } from "./plugin-exec.js";
 
 /** Plugin-specific codes (100+ is ours by the spec). */
@@ -25,6 +27,7 @@ function meaningful(err: unknown): unknown {
       e instanceof NotANetnsError ||
       e instanceof InterfaceExistsError ||
       e instanceof UnsupportedDriverError ||
+      e instanceof OverlayNotReadyError ||
       (e instanceof KernelError && e.code === "EEXIST" && e.object.startsWith("veth peer "))
     ) {
       return e;
@@ -61,6 +64,9 @@ export function toCniError(err: unknown, context: string): CniError {
   if (root instanceof InterfaceExistsError || root instanceof KernelError) {
     return new CniError(CODE_INVALID_ENVIRONMENT_VARIABLES, `${message} (CNI_IFNAME)`, undefined, { cause: err });
   }
+  // No fabric lease yet, or self-fenced: the runtime should retry once the node's claim is verified.
+  if (root instanceof OverlayNotReadyError)
+    return new CniError(CODE_TRY_AGAIN_LATER, message, undefined, { cause: err });
   if (root instanceof UnsupportedDriverError) {
     return new CniError(CODE_UNSUPPORTED_FIELD, message, `driver: ${root.driver}`, { cause: err });
   }
