@@ -6,6 +6,8 @@ import type { Etcd3, IKeyValue } from "etcd3";
 import { errorText } from "./etcd-cluster.js";
 import type { FabricStore } from "./fabric-store.js";
 
+const CREATE_TIMEOUT_MS = 5000;
+
 export interface WatchHandlers {
   put(key: string, kv: IKeyValue): void;
   delete(key: string): void;
@@ -29,11 +31,18 @@ export class FabricWatch {
   async start(): Promise<void> {
     const { client, endpoint } = this.store.preferredClient();
     const startRevision = (BigInt(this.lastRevision) + 1n).toString();
-    const watcher = await client.watch().prefix(this.store.keys.prefix).startRevision(startRevision).create();
-    if (this.#closed) {
-      await watcher.cancel().catch(() => undefined);
-      return;
+    const creating = client.watch().prefix(this.store.keys.prefix).startRevision(startRevision).create();
+    // Streams have no deadline: a blackholed member would leave create() pending forever.
+    const timeout = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), CREATE_TIMEOUT_MS).unref());
+    const first = await Promise.race([creating, timeout]);
+    if (first === "timeout" || this.#closed) {
+      this.#closed = true;
+      void creating.then((w) => w.cancel()).catch(() => undefined);
+      if (first !== "timeout") return;
+      this.store.cluster.rotate();
+      throw new Error(`watch on ${endpoint}: not created within ${CREATE_TIMEOUT_MS} ms`);
     }
+    const watcher = first;
     this.#cancel = () => watcher.cancel();
     const broken = (reason: string) => {
       if (this.#closed) return;

@@ -111,7 +111,7 @@ export class FabricLab {
   }
 
   /** Starts quantumd on node i (same data dir across restarts); endpoints in the given member order. */
-  async startDaemon(i: number, order?: number[]): Promise<TestDaemon> {
+  async startDaemon(i: number, order?: number[], extraArgs: string[] = []): Promise<TestDaemon> {
     if (this.daemons.has(i)) throw new Error(`quantumd on node ${i} is already running`);
     const d = new TestDaemon(this.ul.node(i).name, {
       dataDirs: [this.dataDir(i)],
@@ -127,6 +127,7 @@ export class FabricLab {
         "--fabric-resync-ms",
         String(this.o.resyncMs ?? 2000),
         "--no-reconcile",
+        ...extraArgs,
       ],
     });
     this.daemons.set(i, d);
@@ -240,6 +241,14 @@ export class FabricLab {
     rmSync(this.dir, { recursive: true, force: true });
     if (errors.length > 0) throw new AggregateError(errors, "fabric lab cleanup failed");
   }
+}
+
+/** GET url from inside node i's netns (the metrics listen on that netns' loopback). */
+export async function fetchIn(lab: FabricLab, i: number, url: string): Promise<string> {
+  const script = `fetch(${JSON.stringify(url)}).then((r) => r.text()).then((t) => process.stdout.write(t), (e) => { console.error(e.message); process.exit(1); })`;
+  const r = await runProcess("nsenter", [`--net=${lab.ul.node(i).path}`, process.execPath, "-e", script]);
+  if (r.code !== 0) throw new Error(`GET ${url} in node ${i}: ${r.stderr}`);
+  return r.stdout;
 }
 
 /** ping -c1 from a pod; true on a reply. */

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { ipJson } from "../helpers/netns.js";
 import { fabricSkip } from "./etcd.js";
-import { FabricLab, ping } from "./fabric-lab.js";
+import { FabricLab, fetchIn, ping } from "./fabric-lab.js";
 
 describe("fabric: 3 nodes × 2 pods over VXLAN", { skip: fabricSkip }, () => {
   let lab: FabricLab;
@@ -13,7 +13,9 @@ describe("fabric: 3 nodes × 2 pods over VXLAN", { skip: fabricSkip }, () => {
     lab = new FabricLab({ nodes: 3, ttl: 6 });
     await lab.startEtcd();
     await lab.init();
-    await Promise.all([1, 2, 3].map((i) => lab.startDaemon(i)));
+    await Promise.all(
+      [1, 2, 3].map((i) => lab.startDaemon(i, undefined, i === 1 ? ["--metrics-addr", "127.0.0.1:9743"] : [])),
+    );
   });
   after(async () => {
     await lab?.cleanup();
@@ -99,6 +101,75 @@ describe("fabric: 3 nodes × 2 pods over VXLAN", { skip: fabricSkip }, () => {
     const big = await ping(a.ns, b.ip, ["-M", "do", "-s", "1423"]);
     assert.equal(big.ok, false);
     assert.match(big.out, /mtu\s*=\s*1450/i);
+  });
+
+  it("metrics: peers, renewal age, etcd errors, fenced", async () => {
+    const text = await fetchIn(lab, 1, "http://127.0.0.1:9743/metrics");
+    assert.match(text, /^quantum_fabric_peers 2$/m);
+    assert.match(text, /^quantum_fabric_self_fenced 0$/m);
+    assert.match(text, /^quantum_fabric_claimed 1$/m);
+    assert.match(text, /^quantum_fabric_etcd_errors \d+$/m);
+    const age = Number(/^quantum_fabric_renewal_age_seconds (\S+)$/m.exec(text)?.[1]);
+    assert.ok(age >= 0 && age < 6, `renewal age ${age} s`);
+  });
+
+  it("quantumctl fabric status and nodes show the nodes, their subnets, VTEP MACs and each endpoint's health", async () => {
+    const r = await lab.ctl(["fabric", "status", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout) as {
+      config: { network: string };
+      nodes: {
+        node: string;
+        subnet: string;
+        publicIP: string;
+        vtepMac: string;
+        ttlLeft: number;
+        lastRenewal: string | null;
+      }[];
+      endpoints: { endpoint: string; healthy: boolean; isLeader: boolean }[];
+    };
+    assert.equal(s.config.network, "10.254.0.0/16");
+    assert.deepEqual(
+      s.nodes.map((n) => [n.node, n.publicIP, n.vtepMac]),
+      [
+        ["node1", "10.253.0.1", "0e:51:0a:fd:00:01"],
+        ["node2", "10.253.0.2", "0e:51:0a:fd:00:02"],
+        ["node3", "10.253.0.3", "0e:51:0a:fd:00:03"],
+      ],
+    );
+    for (const n of s.nodes) {
+      assert.ok(n.ttlLeft > 0, `${n.node} lease alive`);
+      assert.ok(n.lastRenewal, `${n.node} has a last renewal`);
+      assert.equal(n.subnet, (await lab.fabric(Number(n.node.slice(4)))).subnet);
+    }
+    assert.equal(s.endpoints.length, 3);
+    assert.ok(s.endpoints.every((e) => e.healthy));
+    assert.equal(s.endpoints.filter((e) => e.isLeader).length, 1);
+    const table = await lab.ctl(["fabric", "nodes"]);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^NODE\s+SUBNET\s+PUBLIC IP\s+VTEP MAC/m);
+    assert.match(table.stdout, /node2\s+10\.254\.\d+\.0\/24\s+10\.253\.0\.2\s+0e:51:0a:fd:00:02/);
+  });
+
+  it("fabric init: the same config again is fine, a different one is refused", async () => {
+    const same = await lab.ctl([
+      "fabric",
+      "init",
+      "--network",
+      "10.254.0.0/16",
+      "--lease-ttl",
+      "6",
+      "--quarantine",
+      "3",
+    ]);
+    assert.equal(same.code, 0, same.stderr);
+    assert.match(same.stdout, /already initialised with this config/);
+    const other = await lab.ctl(["fabric", "init", "--network", "10.99.0.0/16"]);
+    assert.equal(other.code, 1);
+    assert.match(other.stderr, /already has a different config/);
+    const bad = await lab.ctl(["fabric", "init", "--network", "10.99.0.1/16"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /host bits set/);
   });
 
   it("DEL works and the address comes back (never touching etcd)", async () => {
