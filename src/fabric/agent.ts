@@ -13,7 +13,7 @@ import { OverlayDevice } from "./overlay-device.js";
 import { PeerSync } from "./peer-sync.js";
 import { type AgentState, loadAgentState, saveAgentState, writeOverlayLease } from "./state-files.js";
 import { chooseSubnet } from "./subnet-choice.js";
-import { subnetAddresses } from "./subnets.js";
+import { subnetAddresses, v6SubnetAddresses, v6SubnetFor } from "./subnets.js";
 import type { FabricConfig, Peer, SubnetRecord } from "./types.js";
 import { vtepMac } from "./vtep.js";
 
@@ -77,6 +77,7 @@ export function peersOf(l: Listing): Peer[] {
     node: e.value.node,
     publicIP: e.value.publicIP,
     vtepMac: e.value.vtepMac,
+    ...(e.value.v6Subnet ? { v6Subnet: e.value.v6Subnet } : {}),
   }));
 }
 
@@ -172,8 +173,10 @@ export class FabricAgent {
     this.#phase = p;
   }
 
-  #record(config: FabricConfig): SubnetRecord {
+  #record(config: FabricConfig, subnet: string): SubnetRecord {
+    const v6Subnet = v6SubnetFor(config, subnet);
     return {
+      ...(v6Subnet ? { v6Subnet } : {}),
       node: this.#o.nodeName,
       nodeUid: this.#state.nodeUid,
       publicIP: this.#o.publicIP,
@@ -209,9 +212,12 @@ export class FabricAgent {
         return false;
       }
       // Restart within the TTL: our keys are alive. Same lease and same attributes → resume, no writes.
-      const rec = this.#record(config);
+      const rec = this.#record(config, mine.value.subnet);
       const same =
-        sub.value.publicIP === rec.publicIP && sub.value.vtepMac === rec.vtepMac && sub.value.mtu === rec.mtu;
+        sub.value.publicIP === rec.publicIP &&
+        sub.value.vtepMac === rec.vtepMac &&
+        sub.value.mtu === rec.mtu &&
+        sub.value.v6Subnet === rec.v6Subnet;
       if (same && this.#state.leaseId === sub.lease && (await store.leaseTtl(sub.lease)) > 0) {
         this.#o.log.info(
           { subnet: mine.value.subnet, lease: sub.lease },
@@ -251,7 +257,7 @@ export class FabricAgent {
       cidr: choice.subnet,
       node,
       nodeRecord: { subnet: choice.subnet, nodeUid: this.#state.nodeUid },
-      subnetRecord: this.#record(config),
+      subnetRecord: this.#record(config, choice.subnet),
       lease: lease.id,
       ...(choice.releasedModRevision ? { releasedModRevision: choice.releasedModRevision } : {}),
     });
@@ -290,7 +296,7 @@ export class FabricAgent {
   async #owned(subnet: string, leaseId: string, config: FabricConfig): Promise<void> {
     this.#state = { ...this.#state, subnet, leaseId };
     saveAgentState(this.#o.dataDir, this.#state);
-    this.#device?.setOwnSubnet(subnet);
+    this.#device?.setOwnSubnet(subnet, v6SubnetFor(config, subnet));
     this.#lastRenewal = Date.now();
     this.#fenced = false;
     this.#fenceReason = undefined;
@@ -318,11 +324,13 @@ export class FabricAgent {
     const c = this.#config;
     const subnet = this.#state.subnet;
     if (!c || !subnet || !this.#device) return;
+    const v6Subnet = v6SubnetFor(c, subnet);
     const lease: OverlayLease = {
       version: 1,
       node: this.#o.nodeName,
       subnet,
       gateway: subnetAddresses(subnet).gateway,
+      ...(v6Subnet ? { v6Subnet, v6Gateway: v6SubnetAddresses(v6Subnet).gateway } : {}),
       network: c.network,
       mtu: this.#device.mtu,
       ttlSeconds: c.ttlSeconds,
@@ -475,7 +483,13 @@ export class FabricAgent {
       this.#checkOwn(rec);
       return;
     }
-    this.#peers?.upsert({ subnet: what.name, node: rec.node, publicIP: rec.publicIP, vtepMac: rec.vtepMac });
+    this.#peers?.upsert({
+      subnet: what.name,
+      node: rec.node,
+      publicIP: rec.publicIP,
+      vtepMac: rec.vtepMac,
+      ...(rec.v6Subnet ? { v6Subnet: rec.v6Subnet } : {}),
+    });
   }
 
   #onDelete(key: string): void {

@@ -1,6 +1,6 @@
 // The fabric config: defaults, validation with messages that name the field, and equality (a node
 // whose local idea of the fabric differs from etcd's refuses to join; init refuses to overwrite).
-import { parseV4Cidr } from "./subnets.js";
+import { parseV4Cidr, parseV6Cidr } from "./subnets.js";
 import type { FabricConfig } from "./types.js";
 
 export const DEFAULT_PREFIX = "/quantum/v1/";
@@ -8,6 +8,8 @@ export const DEFAULT_PREFIX = "/quantum/v1/";
 export interface FabricConfigInput {
   network: string;
   subnetLen?: number;
+  v6Network?: string;
+  v6SubnetLen?: number;
   vni?: number;
   port?: number;
   ttlSeconds?: number;
@@ -48,6 +50,7 @@ export function makeFabricConfig(i: FabricConfigInput): FabricConfig {
   return validateFabricConfig({
     network: i.network,
     subnetLen,
+    ...(i.v6Network !== undefined ? { v6Network: i.v6Network, v6SubnetLen: i.v6SubnetLen ?? 64 } : {}),
     backend: { type: "vxlan", vni: i.vni ?? 1, port: i.port ?? 4789 },
     ttlSeconds: i.ttlSeconds ?? 60,
     reuseQuarantineSeconds: i.reuseQuarantineSeconds ?? 600,
@@ -65,9 +68,17 @@ export function validateFabricConfig(v: unknown): FabricConfig {
   if (typeof b !== "object" || b === null || b["type"] !== "vxlan") {
     throw new FabricConfigError("backend", `must be {"type":"vxlan",...}, got ${JSON.stringify(b)}`);
   }
+  let v6: Pick<FabricConfig, "v6Network" | "v6SubnetLen"> = {};
+  if (o["v6Network"] !== undefined) {
+    if (typeof o["v6Network"] !== "string") throw new FabricConfigError("v6Network", "must be an IPv6 CIDR string");
+    const net6 = parseV6Cidr(o["v6Network"], "v6Network");
+    const len6 = int("v6SubnetLen", o["v6SubnetLen"] ?? 64, net6.prefixLen + 1, 126);
+    v6 = { v6Network: o["v6Network"], v6SubnetLen: len6 };
+  }
   return {
     network: o["network"],
     subnetLen,
+    ...v6,
     backend: {
       type: "vxlan",
       vni: int("backend.vni", b["vni"], 1, 0xffffff),

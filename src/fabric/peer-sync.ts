@@ -6,6 +6,7 @@
 // the peer) does.
 import { errorText } from "./etcd-cluster.js";
 import type { OverlayDevice } from "./overlay-device.js";
+import { v6SubnetAddresses } from "./subnets.js";
 import type { Peer } from "./types.js";
 
 export interface PeerSyncLog {
@@ -21,7 +22,13 @@ export interface PeerSyncCounters {
 }
 
 function samePeer(a: Peer, b: Peer): boolean {
-  return a.node === b.node && a.publicIP === b.publicIP && a.vtepMac === b.vtepMac && a.subnet === b.subnet;
+  return (
+    a.node === b.node &&
+    a.publicIP === b.publicIP &&
+    a.vtepMac === b.vtepMac &&
+    a.subnet === b.subnet &&
+    a.v6Subnet === b.v6Subnet
+  );
 }
 
 export class PeerSync {
@@ -51,7 +58,8 @@ export class PeerSync {
     if (old && samePeer(old, p)) return;
     try {
       // A new owner of the subnet: its MAC differs, the old FDB entry would linger.
-      if (old && (old.vtepMac !== p.vtepMac || old.publicIP !== p.publicIP)) this.device.remove(old);
+      if (old && (old.vtepMac !== p.vtepMac || old.publicIP !== p.publicIP || old.v6Subnet !== p.v6Subnet))
+        this.device.remove(old);
       this.device.program(p);
       this.#programmed.set(p.subnet, p);
       this.counters.programmed++;
@@ -114,14 +122,19 @@ export class PeerSync {
       this.log.warn({ err: errorText(e) }, "reading the overlay's kernel state failed");
       return;
     }
-    const wantMacs = new Set<string>();
+    const wanted = new Set<string>();
     for (const p of this.#programmed.values()) {
-      wantMacs.add(p.vtepMac);
       const vtep = p.subnet.split("/")[0];
-      const ok =
+      wanted.add(p.subnet);
+      let ok =
         k.routes.get(p.subnet) === vtep &&
         k.neighbours.get(vtep ?? "") === p.vtepMac &&
         k.fdb.get(p.vtepMac) === p.publicIP;
+      if (p.v6Subnet) {
+        const v6 = v6SubnetAddresses(p.v6Subnet).vtep;
+        wanted.add(p.v6Subnet);
+        ok &&= k.routes.get(p.v6Subnet) === v6 && k.neighbours.get(v6) === p.vtepMac;
+      }
       if (ok) continue;
       try {
         this.device.program(p);
@@ -132,12 +145,12 @@ export class PeerSync {
         this.log.warn({ peer: p.node, err: errorText(e) }, "reconcile: re-programming failed");
       }
     }
+    const wantedMacs = new Set([...this.#programmed.values()].map((p) => p.vtepMac));
     for (const [subnet, gw] of k.routes) {
-      if (this.#programmed.has(subnet) || gw === undefined) continue;
-      const mac = k.neighbours.get(gw) ?? "00:00:00:00:00:00";
-      const publicIP = k.fdb.get(mac) ?? "0.0.0.0";
+      if (wanted.has(subnet) || gw === undefined) continue;
+      const mac = k.neighbours.get(gw);
       try {
-        this.device.remove({ subnet, node: "(stray)", vtepMac: mac, publicIP });
+        this.device.removeStray(subnet, gw, mac && !wantedMacs.has(mac) ? { mac, dst: k.fdb.get(mac) } : undefined);
         this.counters.repaired++;
         this.log.warn({ subnet }, "reconcile: removed a stray overlay route");
       } catch (e) {

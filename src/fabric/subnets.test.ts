@@ -2,7 +2,15 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { makeFabricConfig } from "./config.js";
 import { FabricKeys, prefixEnd } from "./keys.js";
-import { poolSubnets, subnetAddresses, subnetFromKey, subnetInPool, subnetKey } from "./subnets.js";
+import {
+  poolSubnets,
+  subnetAddresses,
+  subnetFromKey,
+  subnetInPool,
+  subnetKey,
+  v6SubnetAddresses,
+  v6SubnetFor,
+} from "./subnets.js";
 import { vtepMac } from "./vtep.js";
 
 describe("subnet pool", () => {
@@ -51,5 +59,31 @@ describe("subnet pool", () => {
     assert.equal(k.parse("/other/x"), null);
     assert.throws(() => new FabricKeys("quantum"), /must start and end with/);
     assert.equal(prefixEnd(Buffer.from("/q/")).toString(), "/q0");
+  });
+});
+
+describe("dual-stack pairing", () => {
+  const c = makeFabricConfig({ network: "10.254.0.0/16", v6Network: "fd54::/48" });
+
+  it("the i-th IPv4 subnet gets the i-th IPv6 /64", () => {
+    assert.equal(v6SubnetFor(c, "10.254.1.0/24"), "fd54:0:0:1::/64");
+    assert.equal(v6SubnetFor(c, "10.254.255.0/24"), "fd54:0:0:ff::/64");
+    assert.equal(v6SubnetFor(makeFabricConfig({ network: "10.254.0.0/16" }), "10.254.1.0/24"), undefined);
+    assert.deepEqual(v6SubnetAddresses("fd54:0:7::/64"), { vtep: "fd54:0:7::", gateway: "fd54:0:7::1", prefixLen: 64 });
+  });
+
+  it("the pool is cut to the subnets that have an IPv6 partner", () => {
+    const small = makeFabricConfig({ network: "10.254.0.0/16", v6Network: "fd54::/62", v6SubnetLen: 64 });
+    assert.deepEqual(poolSubnets(small), ["10.254.1.0/24", "10.254.2.0/24", "10.254.3.0/24"]);
+    assert.throws(() => v6SubnetFor(small, "10.254.9.0/24"), /no IPv6 partner/);
+  });
+
+  it("bad IPv6 pools are refused", () => {
+    assert.throws(() => makeFabricConfig({ network: "10.254.0.0/16", v6Network: "fd54::1/48" }), /host bits set/);
+    assert.throws(() => makeFabricConfig({ network: "10.254.0.0/16", v6Network: "10.0.0.0/8" }), /not an IPv6/);
+    assert.throws(
+      () => makeFabricConfig({ network: "10.254.0.0/16", v6Network: "fd54::/64", v6SubnetLen: 64 }),
+      /v6SubnetLen/,
+    );
   });
 });

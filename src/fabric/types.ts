@@ -10,6 +10,10 @@ export interface FabricConfig {
   network: string;
   /** Prefix length of one node's subnet (default 24). */
   subnetLen: number;
+  /** Dual-stack: an IPv6 pool; node i's IPv6 subnet is the i-th /v6SubnetLen of it, paired with its IPv4 one. */
+  v6Network?: string;
+  /** Prefix length of one node's IPv6 subnet (default 64). */
+  v6SubnetLen?: number;
   backend: { type: "vxlan"; vni: number; port: number };
   /** Lease TTL of a node's claim, seconds (default 60; etcd grants at least 2). */
   ttlSeconds: number;
@@ -26,6 +30,8 @@ export interface SubnetRecord {
   vni: number;
   mtu: number;
   claimedAt: string;
+  /** Dual-stack: this node's IPv6 subnet (paired with the key's IPv4 one). */
+  v6Subnet?: string;
 }
 
 export interface NodeRecord {
@@ -46,4 +52,6 @@ export interface Peer {
   node: string;
   publicIP: string;
   vtepMac: string;
+  /** Dual-stack: the peer's IPv6 subnet, routed through the same VTEP. */
+  v6Subnet?: string;
 }

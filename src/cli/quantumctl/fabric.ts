@@ -41,6 +41,7 @@ async function withStore<T>(o: EtcdOpts, fn: (s: FabricStore) => Promise<T>): Pr
 export interface NodeView {
   node: string;
   subnet: string;
+  v6Subnet?: string;
   publicIP: string;
   vtepMac: string;
   lease: string;
@@ -66,6 +67,7 @@ async function nodeViews(store: FabricStore, l: Listing): Promise<NodeView[]> {
     out.push({
       node: e.value.node,
       subnet,
+      ...(e.value.v6Subnet ? { v6Subnet: e.value.v6Subnet } : {}),
       publicIP: e.value.publicIP,
       vtepMac: e.value.vtepMac,
       lease: e.lease,
@@ -90,6 +92,8 @@ export function registerFabricCommands(program: Command, run: Run): void {
     .description("write the fabric's config into etcd once (an identical one is fine, a different one is refused)")
     .requiredOption("--network <cidr>", "IPv4 pool every node's subnet comes from, e.g. 10.254.0.0/16")
     .option("--subnet-len <n>", "prefix length of a node's subnet", intArg, 24)
+    .option("--v6-network <cidr>", "dual-stack: IPv6 pool, node i gets its i-th subnet, e.g. fd54::/48")
+    .option("--v6-subnet-len <n>", "prefix length of a node's IPv6 subnet", intArg, 64)
     .option("--lease-ttl <seconds>", "TTL of a node's claim", intArg, 60)
     .option("--vni <n>", "VXLAN network identifier", intArg, 1)
     .option("--port <n>", "VXLAN UDP port", intArg, 4789)
@@ -100,6 +104,8 @@ export function registerFabricCommands(program: Command, run: Run): void {
         o: EtcdOpts & {
           network: string;
           subnetLen: number;
+          v6Network?: string;
+          v6SubnetLen: number;
           leaseTtl: number;
           vni: number;
           port: number;
@@ -114,6 +120,7 @@ export function registerFabricCommands(program: Command, run: Run): void {
             config = makeFabricConfig({
               network: o.network,
               subnetLen: o.subnetLen,
+              ...(o.v6Network ? { v6Network: o.v6Network, v6SubnetLen: o.v6SubnetLen } : {}),
               ttlSeconds: o.leaseTtl,
               vni: o.vni,
               port: o.port,
@@ -189,7 +196,7 @@ export function registerFabricCommands(program: Command, run: Run): void {
 
 function printNodes(ctx: Context, nodes: NodeView[]): void {
   ctx.table(
-    ["NODE", "SUBNET", "PUBLIC IP", "VTEP MAC", "LEASE TTL LEFT", "LAST RENEWAL"],
+    ["NODE", "SUBNET", "PUBLIC IP", "VTEP MAC", "LEASE TTL LEFT", "LAST RENEWAL", "IPV6 SUBNET"],
     nodes.map((n) => [
       n.node,
       n.subnet,
@@ -197,6 +204,7 @@ function printNodes(ctx: Context, nodes: NodeView[]): void {
       n.vtepMac,
       n.ttlLeft < 0 ? "gone" : `${n.ttlLeft}s`,
       n.lastRenewal ?? "?",
+      n.v6Subnet ?? "",
     ]),
   );
 }

@@ -13,6 +13,9 @@ export interface OverlayLease {
   subnet: string;
   /** Address of the pod bridge in it (.1). */
   gateway: string;
+  /** Dual-stack: this node's IPv6 subnet and its gateway (::1). */
+  v6Subnet?: string;
+  v6Gateway?: string;
   /** The whole fabric pool (pods reach other nodes' pods through it). */
   network: string;
   /** The vxlan device's MTU: pods and the bridge use it (multihost.md P8). */

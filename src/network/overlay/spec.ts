@@ -23,6 +23,7 @@ export function overlaySpec(spec: NetworkSpec, dataDir: string): NetworkSpec {
   if (problem) out.notReady = problem;
   if (lease) {
     out.subnets = [{ subnet: lease.subnet, gateway: lease.gateway }];
+    if (lease.v6Subnet && lease.v6Gateway) out.subnets.push({ subnet: lease.v6Subnet, gateway: lease.v6Gateway });
     // A configured MTU may be smaller than the vxlan's, never larger (the outer packets would fragment).
     out.mtu = spec.mtu !== undefined ? Math.min(spec.mtu, lease.mtu) : lease.mtu;
   }
