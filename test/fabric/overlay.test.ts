@@ -3,7 +3,7 @@
 // nodes over VXLAN, and the MTU is the underlay's minus the VXLAN overhead end to end.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { ipJson } from "../helpers/netns.js";
+import { ipIn, ipJson } from "../helpers/netns.js";
 import { fabricSkip } from "./etcd.js";
 import { FabricLab, fetchIn, ping } from "./fabric-lab.js";
 
@@ -101,6 +101,26 @@ describe("fabric: 3 nodes × 2 pods over VXLAN", { skip: fabricSkip }, () => {
     const big = await ping(a.ns, b.ip, ["-M", "do", "-s", "1423"]);
     assert.equal(big.ok, false);
     assert.match(big.out, /mtu\s*=\s*1450/i);
+  });
+
+  it("periodic reconcile: a peer route deleted by hand comes back, a stray route on the vxlan goes", async () => {
+    const ns = lab.ul.node(1).name;
+    const [subnet, gw] = [...lab.overlayRoutes(1)][0] ?? [];
+    assert.ok(subnet && gw);
+    ipIn(ns, ["route", "del", subnet]);
+    ipIn(ns, ["neigh", "replace", "10.254.250.0", "lladdr", "0e:51:0a:fd:00:63", "dev", "qvx1", "nud", "permanent"]);
+    ipIn(ns, ["route", "add", "10.254.250.0/24", "via", "10.254.250.0", "dev", "qvx1", "onlink"]);
+    const deadline = Date.now() + 15_000;
+    let routes = lab.overlayRoutes(1);
+    while ((routes.get(subnet) !== gw || routes.has("10.254.250.0/24")) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      routes = lab.overlayRoutes(1);
+    }
+    assert.equal(routes.get(subnet), gw, "the lost peer route is re-programmed");
+    assert.ok(!routes.has("10.254.250.0/24"), "the stray route is removed");
+    const neigh = ipJson<{ dst: string }[]>(ns, ["neigh", "show", "dev", "qvx1"]);
+    assert.ok(!neigh.some((n) => n.dst === "10.254.250.0"), "and its neighbour entry");
+    assert.ok((await lab.fabric(1)).peerCounters.repaired >= 2);
   });
 
   it("metrics: peers, renewal age, etcd errors, fenced", async () => {
