@@ -2,17 +2,16 @@
 // self-fences when it cannot renew for a TTL, watches the peers and programs them on the vxlan, and
 // reconciles kernel against etcd periodically (multihost.md §4.3–4.7). ADD/DEL never wait on it: it
 // publishes the claim in a local lease file that the overlay driver reads.
-import type { IKeyValue } from "etcd3";
 import type { Rtnl } from "../kernel/index.js";
 import type { OverlayLease } from "../network/overlay/lease.js";
+import { claimOnce } from "./claim.js";
 import { errorText } from "./etcd-cluster.js";
-import type { FabricStore, Listing } from "./fabric-store.js";
-import { FabricWatch } from "./fabric-watch.js";
+import type { FabricStore } from "./fabric-store.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { OverlayDevice } from "./overlay-device.js";
+import { PeerFeed } from "./peer-feed.js";
 import { PeerSync } from "./peer-sync.js";
 import { type AgentState, loadAgentState, saveAgentState, writeOverlayLease } from "./state-files.js";
-import { chooseSubnet } from "./subnet-choice.js";
 import { subnetAddresses, v6SubnetAddresses, v6SubnetFor } from "./subnets.js";
 import type { FabricConfig, Peer, SubnetRecord } from "./types.js";
 import { vtepMac } from "./vtep.js";
@@ -43,7 +42,15 @@ export interface FabricAgentOptions {
   log: FabricLog;
 }
 
-export type FabricPhase = "starting" | "no-config" | "name-in-use" | "pool-exhausted" | "claimed" | "stopped";
+export type FabricPhase =
+  | "starting"
+  | "no-config"
+  | "name-in-use"
+  | "pool-exhausted"
+  | "claimed"
+  /** Our lease is gone (expired, or our subnet is someone else's): claiming again. */
+  | "reclaiming"
+  | "stopped";
 
 export interface FabricStatus {
   node: string;
@@ -71,16 +78,6 @@ export interface FabricStatus {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
-export function peersOf(l: Listing): Peer[] {
-  return [...l.subnets].map(([subnet, e]) => ({
-    subnet,
-    node: e.value.node,
-    publicIP: e.value.publicIP,
-    vtepMac: e.value.vtepMac,
-    ...(e.value.v6Subnet ? { v6Subnet: e.value.v6Subnet } : {}),
-  }));
-}
-
 export class FabricAgent {
   readonly #o: FabricAgentOptions;
   readonly #mac: string;
@@ -89,7 +86,7 @@ export class FabricAgent {
   #device: OverlayDevice | undefined;
   #peers: PeerSync | undefined;
   #keeper: LeaseKeeper | undefined;
-  #watch: FabricWatch | undefined;
+  #feed: PeerFeed | undefined;
   #timers: NodeJS.Timeout[] = [];
   #phase: FabricPhase = "starting";
   #fenced = false;
@@ -101,7 +98,6 @@ export class FabricAgent {
   #lastError: string | undefined;
   #stopped = false;
   #reclaiming = false;
-  #relisting = false;
   #claimedOnce: Promise<void>;
   #resolveClaimed: () => void = () => {};
 
@@ -144,8 +140,8 @@ export class FabricAgent {
       await sleep(retry);
     }
     if (this.#stopped) return;
-    await this.#relist("start");
-    const resync = setInterval(() => void this.#resync(), this.#o.resyncMs ?? 300_000);
+    await this.#feed?.relist("start");
+    const resync = setInterval(() => void this.#feed?.resync(), this.#o.resyncMs ?? 300_000);
     resync.unref();
     const ttlMs = (this.#config?.ttlSeconds ?? 60) * 1000;
     const fence = setInterval(() => this.#checkFence(), Math.max(100, ttlMs / 8));
@@ -166,6 +162,24 @@ export class FabricAgent {
     this.#device = device;
     const intervalMs = (c.ttlSeconds * 1000) / 4;
     this.#peers = new PeerSync(device, () => this.#state.subnet, this.#o.deleteGraceMs ?? 2 * intervalMs, this.#o.log);
+    this.#feed = new PeerFeed(
+      this.#o.store,
+      this.#peers,
+      {
+        ownSubnet: () => this.#state.subnet,
+        ownRecord: (rec) => this.#checkOwn(rec),
+        ownDeleted: (subnet) => {
+          // Our claim vanished: the keeper will hear "lease gone"; do not wait for it to fence.
+          if (this.#phase === "claimed") this.#fence(`our subnet ${subnet} was deleted in etcd`);
+        },
+        quarantineSeconds: () => this.#config?.reuseQuarantineSeconds ?? 0,
+        error: (text) => {
+          this.#lastError = text;
+        },
+      },
+      this.#o.log,
+      this.#o.retryMs ?? 1000,
+    );
   }
 
   #setPhase(p: FabricPhase, why?: string): void {
@@ -187,109 +201,52 @@ export class FabricAgent {
     };
   }
 
-  /** One claim attempt (resume, rebind or new claim); true once we own a subnet on a live lease. */
+  /** One claim attempt (claim.ts); true once we own a subnet on a live lease. */
   async #claim(): Promise<boolean> {
     const config = this.#config;
     if (!config) return false;
-    const store = this.#o.store;
-    const node = this.#o.nodeName;
-    const l = await store.list();
-    const mine = l.nodes.get(node);
-    if (mine) {
-      if (mine.value.nodeUid !== this.#state.nodeUid) {
-        this.#setPhase(
-          "name-in-use",
-          `nodes/${node} belongs to another daemon (uid ${mine.value.nodeUid}); waiting for it to expire`,
-        );
-        return false;
-      }
-      const sub = l.subnets.get(mine.value.subnet);
-      if (!sub || sub.value.node !== node) {
-        this.#setPhase(
-          "name-in-use",
-          `nodes/${node} names ${mine.value.subnet}, which is not ours: waiting for it to expire`,
-        );
-        return false;
-      }
-      // Restart within the TTL: our keys are alive. Same lease and same attributes → resume, no writes.
-      const rec = this.#record(config, mine.value.subnet);
-      const same =
-        sub.value.publicIP === rec.publicIP &&
-        sub.value.vtepMac === rec.vtepMac &&
-        sub.value.mtu === rec.mtu &&
-        sub.value.v6Subnet === rec.v6Subnet;
-      if (same && this.#state.leaseId === sub.lease && (await store.leaseTtl(sub.lease)) > 0) {
-        this.#o.log.info(
-          { subnet: mine.value.subnet, lease: sub.lease },
-          "fabric: resumed the lease of the previous run",
-        );
-        await this.#owned(mine.value.subnet, sub.lease, config);
-        return true;
-      }
-      const lease = await store.grant(config.ttlSeconds);
-      const ok = await store.rebind({
-        cidr: mine.value.subnet,
-        node,
-        nodeModRevision: mine.modRevision,
-        subnetModRevision: sub.modRevision,
-        nodeRecord: mine.value,
-        subnetRecord: same ? sub.value : rec,
-        lease: lease.id,
-      });
-      if (!ok) {
-        await store.revoke(lease.id);
-        return false;
-      }
-      // The keys have moved off the old lease: revoking it deletes nothing.
-      await store.revoke(sub.lease).catch(() => undefined);
-      this.#o.log.info({ subnet: mine.value.subnet, lease: lease.id }, "fabric: re-bound our subnet to a new lease");
-      await this.#owned(mine.value.subnet, lease.id, config);
-      return true;
-    }
-    this.#noticeTaken(l);
-    const choice = chooseSubnet(config, l, node, this.#state.subnet);
-    if (!choice) {
-      this.#setPhase("pool-exhausted", `every subnet of ${config.network} is taken or quarantined`);
-      return false;
-    }
-    const lease = await store.grant(config.ttlSeconds);
-    const outcome = await store.claim({
-      cidr: choice.subnet,
-      node,
-      nodeRecord: { subnet: choice.subnet, nodeUid: this.#state.nodeUid },
-      subnetRecord: this.#record(config, choice.subnet),
-      lease: lease.id,
-      ...(choice.releasedModRevision ? { releasedModRevision: choice.releasedModRevision } : {}),
+    const { result, taken } = await claimOnce({
+      store: this.#o.store,
+      config,
+      node: this.#o.nodeName,
+      nodeUid: this.#state.nodeUid,
+      previousSubnet: this.#state.subnet,
+      previousLease: this.#state.leaseId,
+      record: (subnet) => this.#record(config, subnet),
     });
-    if (!outcome.won) {
-      await store.revoke(lease.id);
-      this.#o.log.info({ subnet: choice.subnet, owner: outcome.owner?.node }, "fabric: lost a claim race, retrying");
+    if (taken) this.#noticeTaken(taken.subnet, taken.owner);
+    if (result.kind === "wait") {
+      this.#setPhase(result.phase, result.why);
       return false;
     }
-    if (this.#state.subnet && this.#state.subnet !== choice.subnet) {
+    if (result.kind === "retry") {
+      this.#o.log.info({ why: result.why }, "fabric: claim attempt failed, retrying");
+      return false;
+    }
+    if (this.#state.subnet && this.#state.subnet !== result.subnet) {
       this.#o.log.error(
-        { previous: this.#state.subnet, subnet: choice.subnet },
+        { previous: this.#state.subnet, subnet: result.subnet },
         "fabric: moved to a new subnet; pods in the previous one must be recreated",
       );
     }
-    this.#o.log.info({ subnet: choice.subnet, lease: lease.id }, "fabric: claimed a subnet");
-    await this.#owned(choice.subnet, lease.id, config);
+    const how = {
+      resumed: "resumed the lease of the previous run",
+      rebound: "re-bound our subnet to a new lease",
+      claimed: "claimed a subnet",
+    };
+    this.#o.log.info({ subnet: result.subnet, lease: result.leaseId }, `fabric: ${how[result.how]}`);
+    await this.#owned(result.subnet, result.leaseId, config);
     return true;
   }
 
   /** Our previous subnet is held by another node (split brain after a partition): count it once, keep fenced. */
-  #noticeTaken(l: Listing): void {
-    const prev = this.#state.subnet;
-    const holder = prev ? l.subnets.get(prev)?.value : undefined;
-    if (!prev || !holder || holder.nodeUid === this.#state.nodeUid || this.#takenReported === prev) return;
-    this.#takenReported = prev;
+  #noticeTaken(subnet: string, owner: string): void {
+    if (this.#takenReported === subnet) return;
+    this.#takenReported = subnet;
     this.#conflicts++;
     this.#fenced = true;
-    this.#fenceReason = `subnet ${prev} is now owned by ${holder.node}: pods in it must be recreated`;
-    this.#o.log.error(
-      { subnet: prev, owner: holder.node },
-      "fabric: subnet conflict, our previous subnet was reassigned",
-    );
+    this.#fenceReason = `subnet ${subnet} is now owned by ${owner}: pods in it must be recreated`;
+    this.#o.log.error({ subnet, owner }, "fabric: subnet conflict, our previous subnet was reassigned");
     this.#writeLease();
   }
 
@@ -401,6 +358,7 @@ export class FabricAgent {
     this.#reclaiming = true;
     this.#keeper?.stop();
     this.#fence("our lease expired in etcd");
+    this.#setPhase("reclaiming", "our lease is gone");
     try {
       while (!this.#stopped) {
         try {
@@ -410,55 +368,15 @@ export class FabricAgent {
         }
         await sleep(this.#o.retryMs ?? 1000);
       }
-      await this.#relist("re-claimed");
+      await this.#feed?.relist("re-claimed");
     } finally {
       this.#reclaiming = false;
     }
   }
 
-  /** List, apply, then watch from the listing's revision + 1; retried until it works. */
-  async #relist(reason: string): Promise<void> {
-    if (this.#relisting) return;
-    this.#relisting = true;
-    try {
-      while (!this.#stopped) {
-        try {
-          const l = await this.#o.store.list();
-          this.#apply(l);
-          this.#watch?.stop();
-          const w = new FabricWatch(this.#o.store, l.revision, {
-            put: (key, kv) => this.#onPut(key, kv),
-            delete: (key) => this.#onDelete(key),
-            broken: (why) => {
-              this.#o.log.warn({ why }, "fabric: watch ended, re-listing");
-              void this.#relist(why);
-            },
-          });
-          this.#watch = w;
-          await w.start();
-          this.#o.log.info(
-            { reason, revision: l.revision, peers: this.#peers?.peers().length },
-            "fabric: listed and watching",
-          );
-          return;
-        } catch (e) {
-          this.#lastError = errorText(e);
-          await sleep(this.#o.retryMs ?? 1000);
-        }
-      }
-    } finally {
-      this.#relisting = false;
-    }
-  }
-
-  #apply(l: Listing): void {
-    this.#peers?.replaceAll(peersOf(l));
-    this.#checkOwn(l.subnets.get(this.#state.subnet ?? "")?.value);
-  }
-
   /** Our subnet's record names someone else: split brain after a partition. */
-  #checkOwn(rec: SubnetRecord | undefined): void {
-    if (!rec || this.#phase !== "claimed") return;
+  #checkOwn(rec: SubnetRecord): void {
+    if (this.#phase !== "claimed") return;
     if (rec.node !== this.#o.nodeName || rec.nodeUid !== this.#state.nodeUid) {
       if (this.#takenReported !== this.#state.subnet) {
         this.#takenReported = this.#state.subnet;
@@ -467,56 +385,6 @@ export class FabricAgent {
       this.#fence(`subnet ${this.#state.subnet} is now owned by ${rec.node}`);
       void this.#leaseGone(this.#state.leaseId ?? "");
     }
-  }
-
-  #onPut(key: string, kv: IKeyValue): void {
-    const what = this.#o.store.keys.parse(key);
-    if (what?.kind !== "subnets") return;
-    let rec: SubnetRecord;
-    try {
-      rec = JSON.parse(kv.value.toString()) as SubnetRecord;
-    } catch {
-      this.#o.log.warn({ key }, "fabric: unreadable subnet record ignored");
-      return;
-    }
-    if (what.name === this.#state.subnet) {
-      this.#checkOwn(rec);
-      return;
-    }
-    this.#peers?.upsert({
-      subnet: what.name,
-      node: rec.node,
-      publicIP: rec.publicIP,
-      vtepMac: rec.vtepMac,
-      ...(rec.v6Subnet ? { v6Subnet: rec.v6Subnet } : {}),
-    });
-  }
-
-  #onDelete(key: string): void {
-    const what = this.#o.store.keys.parse(key);
-    if (what?.kind !== "subnets") return;
-    if (what.name === this.#state.subnet) {
-      // Our own claim vanished: the keeper will hear "lease gone"; do not wait for it to fence.
-      if (this.#phase === "claimed") this.#fence(`our subnet ${what.name} was deleted in etcd`);
-      return;
-    }
-    const owner = this.#peers?.peers().find((p) => p.subnet === what.name)?.node ?? "unknown";
-    this.#peers?.deleted(what.name);
-    const q = this.#config?.reuseQuarantineSeconds ?? 0;
-    void this.#o.store
-      .markReleased(what.name, { node: owner, at: new Date().toISOString() }, q)
-      .catch((e) => this.#o.log.warn({ subnet: what.name, err: errorText(e) }, "fabric: quarantine mark failed"));
-  }
-
-  async #resync(): Promise<void> {
-    if (this.#stopped || this.#relisting) return;
-    try {
-      this.#apply(await this.#o.store.list());
-    } catch (e) {
-      // etcd unreachable: keep every route as it is.
-      this.#lastError = errorText(e);
-    }
-    this.#peers?.reconcileKernel();
   }
 
   status(): FabricStatus {
@@ -552,7 +420,7 @@ export class FabricAgent {
     this.#stopped = true;
     this.#phase = "stopped";
     this.#keeper?.stop();
-    this.#watch?.stop();
+    this.#feed?.stop();
     this.#peers?.stop();
     for (const t of this.#timers) clearInterval(t);
   }

@@ -5,8 +5,8 @@ export {
   type FabricLog,
   type FabricPhase,
   type FabricStatus,
-  peersOf,
 } from "./agent.js";
+export { type ClaimAttempt, type ClaimResult, claimOnce } from "./claim.js";
 export {
   DEFAULT_PREFIX,
   FabricConfigError,
@@ -26,6 +26,7 @@ export { type ClaimOutcome, type Entry, FabricStore, type Listing } from "./fabr
 export { checkNodeName, FabricKeys } from "./keys.js";
 export { keepAliveOnce, LeaseKeeper } from "./lease-keeper.js";
 export { OverlayDevice, type OverlayDeviceOptions } from "./overlay-device.js";
+export { PeerFeed, peersOf } from "./peer-feed.js";
 export { PeerSync } from "./peer-sync.js";
 export { chooseSubnet } from "./subnet-choice.js";
 export { poolSubnets, subnetAddresses, subnetFromKey, subnetKey } from "./subnets.js";

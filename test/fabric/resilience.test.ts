@@ -137,7 +137,12 @@ describe("fabric: etcd failures, partition, watch gaps", { skip: fabricSkip }, (
     );
     const healed = Date.now();
     lab.ul.heal(3);
-    const after3 = await lab.waitFabric(3, (x) => x.conflicts > 0, "conflict detected", 20_000);
+    const after3 = await lab.waitFabric(
+      3,
+      (x) => x.conflicts > 0 && x.phase === "pool-exhausted",
+      "conflict detected",
+      20_000,
+    );
     t.diagnostic(`partitioned node noticed the conflict ${Date.now() - healed} ms after the heal`);
     assert.notEqual(after3.subnet, subnets.get(3));
     assert.equal(after3.phase, "pool-exhausted");
