@@ -201,10 +201,18 @@ export class FabricAgent {
     };
   }
 
-  /** One claim attempt (claim.ts); true once we own a subnet on a live lease. */
+  /** Claim attempts (claim.ts); a lost race is retried at once, a few times. True once we own a subnet. */
   async #claim(): Promise<boolean> {
+    for (let attempt = 0; attempt < 5 && !this.#stopped; attempt++) {
+      const r = await this.#claimOnce();
+      if (r !== "retry") return r === "owned";
+    }
+    return false;
+  }
+
+  async #claimOnce(): Promise<"owned" | "wait" | "retry"> {
     const config = this.#config;
-    if (!config) return false;
+    if (!config) return "wait";
     const { result, taken } = await claimOnce({
       store: this.#o.store,
       config,
@@ -217,11 +225,11 @@ export class FabricAgent {
     if (taken) this.#noticeTaken(taken.subnet, taken.owner);
     if (result.kind === "wait") {
       this.#setPhase(result.phase, result.why);
-      return false;
+      return "wait";
     }
     if (result.kind === "retry") {
       this.#o.log.info({ why: result.why }, "fabric: claim attempt failed, retrying");
-      return false;
+      return "retry";
     }
     if (this.#state.subnet && this.#state.subnet !== result.subnet) {
       this.#o.log.error(
@@ -236,7 +244,7 @@ export class FabricAgent {
     };
     this.#o.log.info({ subnet: result.subnet, lease: result.leaseId }, `fabric: ${how[result.how]}`);
     await this.#owned(result.subnet, result.leaseId, config);
-    return true;
+    return "owned";
   }
 
   /** Our previous subnet is held by another node (split brain after a partition): count it once, keep fenced. */

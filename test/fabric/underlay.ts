@@ -34,7 +34,8 @@ export class Underlay {
     ipIn(this.ul.name, ["link", "set", `qfp${i}`, "master", "qfbr", "up"]);
     ipIn(ns.name, ["addr", "add", `${this.ip(i)}/24`, "dev", "ul0"]);
     ipIn(ns.name, ["link", "set", "ul0", "up"]);
-    nsExec(ns.name, "sysctl", ["-qw", "net.ipv4.ip_forward=1"]);
+    // Per-netns sysctl, written through /proc inside the node netns (no procps needed).
+    nsExec(ns.name, "sh", ["-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"]);
     return ns;
   }
 
