@@ -4,7 +4,19 @@
 // whole TTL and then gives up for good (P1, P5): with this loop a healthy node never lost its lease
 // in the forced worst case. The keeper only reports; the agent decides (fence, re-claim).
 import type { Etcd3 } from "etcd3";
-import { type EtcdCluster, errorText } from "./etcd-cluster.js";
+import { errorText } from "./etcd-cluster.js";
+
+/** What the keeper needs of a member's client (an Etcd3; a fake in unit tests). */
+export interface KeepAliveClient {
+  leaseClient: Pick<Etcd3["leaseClient"], "leaseKeepAlive">;
+}
+
+/** What the keeper needs of the cluster (EtcdCluster). */
+export interface KeepAliveCluster {
+  readonly clients: readonly KeepAliveClient[];
+  readonly endpoints: readonly string[];
+  readonly currentEndpoint: string;
+}
 
 export interface LeaseKeeperEvents {
   /** A member confirmed the lease; ttl = seconds granted from now. */
@@ -29,7 +41,7 @@ export class LeaseKeeper {
   lastRenewal = 0;
 
   constructor(
-    private readonly cluster: EtcdCluster,
+    private readonly cluster: KeepAliveCluster,
     readonly leaseId: string,
     private readonly events: LeaseKeeperEvents,
     private readonly o: LeaseKeeperOptions,
@@ -89,7 +101,7 @@ export class LeaseKeeper {
 }
 
 /** One keep-alive on its own stream: resolves with the TTL etcd answered (0: lease not found). */
-export async function keepAliveOnce(client: Etcd3, id: string, timeoutMs: number): Promise<number> {
+export async function keepAliveOnce(client: KeepAliveClient, id: string, timeoutMs: number): Promise<number> {
   const stream = await client.leaseClient.leaseKeepAlive({ deadline: Date.now() + timeoutMs });
   return new Promise<number>((resolve, reject) => {
     let done = false;
