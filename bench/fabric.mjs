@@ -104,6 +104,16 @@ async function convergence() {
     if (put.status !== 0) throw new Error(`put-peers failed: ${put.stderr}`);
     const { startedAt } = JSON.parse(put.stdout);
     const fifty = (await waitAll(lab, [1, 2, 3, 4], (f) => f.peers.length === 53)) - startedAt;
+    if (fifty > 2000) {
+      // An outlier: show what the daemons said about their watches meanwhile.
+      for (const i of [1, 2, 3, 4]) {
+        const lines = lab
+          .daemon(i)
+          .log.split("\n")
+          .filter((l) => /watch|listed|etcd/.test(l));
+        console.error(`node ${i}: ${lines.slice(-5).join("\n  ")}`);
+      }
+    }
     const routes = lab.overlayRoutes(1).size;
     const del = spawnSync(
       "nsenter",

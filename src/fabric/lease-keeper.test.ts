@@ -31,7 +31,7 @@ function member(behaviour: () => Behaviour, opened: { n: number }): KeepAliveCli
 function cluster(behaviours: (() => Behaviour)[]) {
   const opened = behaviours.map(() => ({ n: 0 }));
   const c: KeepAliveCluster = {
-    clients: behaviours.map((b, i) => member(b, opened[i] ?? { n: 0 })),
+    keepAliveClients: behaviours.map((b, i) => member(b, opened[i] ?? { n: 0 })),
     endpoints: behaviours.map((_, i) => `http://m${i}:2379`),
     currentEndpoint: "http://m0:2379",
   };

@@ -13,7 +13,7 @@ export interface KeepAliveClient {
 
 /** What the keeper needs of the cluster (EtcdCluster). */
 export interface KeepAliveCluster {
-  readonly clients: readonly KeepAliveClient[];
+  readonly keepAliveClients: readonly KeepAliveClient[];
   readonly endpoints: readonly string[];
   readonly currentEndpoint: string;
 }
@@ -72,11 +72,11 @@ export class LeaseKeeper {
 
   /** Tries each member at most once, starting with the last one that worked. */
   async round(): Promise<void> {
-    const n = this.cluster.clients.length;
+    const n = this.cluster.keepAliveClients.length;
     const errors: string[] = [];
     for (let i = 0; i < n && !this.#stopped; i++) {
       const idx = (this.#index + i) % n;
-      const client = this.cluster.clients[idx];
+      const client = this.cluster.keepAliveClients[idx];
       const endpoint = this.cluster.endpoints[idx] ?? "?";
       if (!client) continue;
       try {

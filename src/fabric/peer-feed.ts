@@ -39,6 +39,7 @@ export function peersOf(l: Listing): Peer[] {
 export class PeerFeed {
   #watch: FabricWatch | undefined;
   #relisting = false;
+  #pending: string | undefined;
   #stopped = false;
 
   constructor(
@@ -49,38 +50,53 @@ export class PeerFeed {
     private readonly retryMs: number,
   ) {}
 
-  /** List, apply, then watch from the listing's revision + 1; retried until it works. */
+  /**
+   * List, apply, then watch from the listing's revision + 1; retried until it works. A request that
+   * arrives while one runs (the new watch broke already) is not dropped: it runs right after.
+   */
   async relist(reason: string): Promise<void> {
-    if (this.#relisting) return;
+    if (this.#relisting) {
+      this.#pending = reason;
+      return;
+    }
     this.#relisting = true;
     try {
-      while (!this.#stopped) {
-        try {
-          const l = await this.store.list();
-          this.#apply(l);
-          this.#watch?.stop();
-          const w = new FabricWatch(this.store, l.revision, {
-            put: (key, kv) => this.#onPut(key, kv),
-            delete: (key) => this.#onDelete(key),
-            broken: (why) => {
-              this.log.warn({ why }, "fabric: watch ended, re-listing");
-              void this.relist(why);
-            },
-          });
-          this.#watch = w;
-          await w.start();
-          this.log.info(
-            { reason, revision: l.revision, peers: this.peers.peers().length },
-            "fabric: listed and watching",
-          );
-          return;
-        } catch (e) {
-          this.hooks.error(errorText(e));
-          await sleep(this.retryMs);
-        }
+      let why: string | undefined = reason;
+      while (why !== undefined && !this.#stopped) {
+        this.#pending = undefined;
+        await this.#relistOnce(why);
+        why = this.#pending;
       }
     } finally {
       this.#relisting = false;
+    }
+  }
+
+  async #relistOnce(reason: string): Promise<void> {
+    while (!this.#stopped) {
+      try {
+        const l = await this.store.list();
+        this.#apply(l);
+        this.#watch?.stop();
+        const w = new FabricWatch(this.store, l.revision, {
+          put: (key, kv) => this.#onPut(key, kv),
+          delete: (key) => this.#onDelete(key),
+          broken: (why) => {
+            this.log.warn({ why }, "fabric: watch ended, re-listing");
+            void this.relist(why);
+          },
+        });
+        this.#watch = w;
+        await w.start();
+        this.log.info(
+          { reason, revision: l.revision, peers: this.peers.peers().length },
+          "fabric: listed and watching",
+        );
+        return;
+      } catch (e) {
+        this.hooks.error(errorText(e));
+        await sleep(this.retryMs);
+      }
     }
   }
 

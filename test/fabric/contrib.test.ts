@@ -2,10 +2,11 @@
 // a dependency here) and the systemd units are checked against what the code really accepts.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { parseConfList, parsePluginConfig } from "../../src/cni/index.js";
+import { etcdBin } from "./etcd.js";
 
 const repo = fileURLToPath(new URL("../../../", import.meta.url));
 const read = (p: string) => readFileSync(`${repo}${p}`, "utf8");
@@ -110,6 +111,12 @@ describe("contrib: fabric mode", () => {
     assert.ok(args.includes("--etcd-endpoints"));
     const etcdUnit = read("contrib/quantum-etcd.service");
     assert.match(etcdUnit, /--grpc-keepalive-min-time/);
+    if (existsSync(etcdBin)) {
+      const help = execFileSync(etcdBin, ["--help"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+      const etcdFlags = new Set([...help.matchAll(/--([a-z][a-z-]+)/g)].map((m) => m[1] ?? ""));
+      const etcdExec = /^ExecStart=(.*)$/m.exec(etcdUnit.replace(/\\\n/g, " "))?.[1] ?? "";
+      for (const f of flagsOf(etcdExec.split(/\s+/))) assert.ok(etcdFlags.has(f), `etcd has no --${f}`);
+    }
     assert.doesNotMatch(etcdUnit, /apt-get install etcd-server(?! && systemctl disable)/);
   });
 });

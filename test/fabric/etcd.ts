@@ -79,6 +79,9 @@ export class EtcdMembers {
         // Clients ping every 5 s; allow down to 1 s so nothing gets "too many pings" (P3).
         "--grpc-keepalive-min-time",
         "1s",
+        // A member coming back from a partition must not force an election on the healthy majority
+        // (etcd 3.4 has pre-vote off by default; contrib/quantum-etcd.service turns it on too).
+        "--pre-vote",
         "--logger",
         "zap",
         "--log-outputs",

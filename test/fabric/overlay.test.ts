@@ -192,6 +192,13 @@ describe("fabric: 3 nodes × 2 pods over VXLAN", { skip: fabricSkip }, () => {
     assert.match(bad.stderr, /host bits set/);
   });
 
+  it("in normal operation no watch is ever dropped (keep-alive streams have their own connections)", async () => {
+    // Sharing a client made every watch die at each gRPC keepalive ping (5 s): the suite has run longer.
+    const ages = await Promise.all([1, 2, 3].map(async (i) => Number((await lab.daemon(i).status())["uptimeSeconds"])));
+    assert.ok(Math.min(...ages) >= 6, `daemons up ${ages.join(", ")} s: too short to see a keepalive ping`);
+    for (const i of [1, 2, 3]) assert.doesNotMatch(lab.daemon(i).log, /watch ended/, `node ${i}`);
+  });
+
   it("DEL works and the address comes back (never touching etcd)", async () => {
     const pod = lab.pods.find((p) => p.node === 2);
     assert.ok(pod);

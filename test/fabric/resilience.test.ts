@@ -151,6 +151,7 @@ describe("fabric: etcd failures, partition, watch gaps", { skip: fabricSkip }, (
   });
 
   it("list, then watch from revision + 1 misses nothing; a compacted start revision ends the watch (re-list)", async () => {
+    await lab.etcd.waitHealthy();
     const env: Record<string, string | undefined> = { ...process.env };
     delete env["NODE_EXTRA_CA_CERTS"];
     const r = await runProcess(
