@@ -193,9 +193,10 @@ describe("fabric: 3 nodes × 2 pods over VXLAN", { skip: fabricSkip }, () => {
   });
 
   it("in normal operation no watch is ever dropped (keep-alive streams have their own connections)", async () => {
-    // Sharing a client made every watch die at each gRPC keepalive ping (5 s): the suite has run longer.
+    // Sharing a client made every watch die at each gRPC keepalive ping (every 5 s): let one pass.
     const ages = await Promise.all([1, 2, 3].map(async (i) => Number((await lab.daemon(i).status())["uptimeSeconds"])));
-    assert.ok(Math.min(...ages) >= 6, `daemons up ${ages.join(", ")} s: too short to see a keepalive ping`);
+    const wait = Math.max(0, 7 - Math.min(...ages));
+    await new Promise((r) => setTimeout(r, wait * 1000));
     for (const i of [1, 2, 3]) assert.doesNotMatch(lab.daemon(i).log, /watch ended/, `node ${i}`);
   });
 
