@@ -31,6 +31,11 @@ if (process.argv[2] !== "--inner") {
       },
     );
     process.exitCode = res.status ?? 1;
+    // The fabric's figures (per-peer cost, convergence): its own netns and etcd, see bench/fabric.mjs.
+    if (!process.env.BENCH_SKIP_FABRIC) {
+      const fab = spawnSync(process.execPath, [join(root, "bench/fabric.mjs")], { stdio: "inherit", env });
+      if (fab.status !== 0) process.exitCode = fab.status ?? 1;
+    }
   } finally {
     for (const ns of execFileSync("ip", ["netns", "list"], { encoding: "utf8" }).split("\n")) {
       const name = ns.split(" ")[0];

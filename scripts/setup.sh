@@ -32,6 +32,9 @@ bash scripts/install-docker.sh
 # systemd-socket-activate for the socket activation test (the binary only, no systemd units).
 bash scripts/install-socket-activate.sh
 
+# etcd for the fabric tests: the binaries unpacked under .cache/etcd/, never installed as a service.
+bash scripts/install-etcd.sh
+
 # npm ci when node_modules is missing or older than the lockfile.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci"

@@ -15,6 +15,7 @@ import { createLogger } from "../server/logger.js";
 import { ensurePeerCredAddon } from "../server/peer-cred.js";
 import { activationFd } from "../server/socket-activation.js";
 import { takeOverFromAutostarted } from "../server/takeover.js";
+import { fabricSettings, startFabric } from "./quantumd-fabric.js";
 
 const USAGE = `usage: quantumd [options]
   --socket PATH            unix socket (default /run/quantum/quantum.sock; ignored when systemd
@@ -36,7 +37,16 @@ const USAGE = `usage: quantumd [options]
                            off; usually /run/docker/plugins/quantum.sock: the driver name is the basename);
                            its networks live in the first --data-dir
   --docker-deadline-ms MS  longest a Docker call may take before Docker gets an error (default 10000)
-  --log-level LEVEL        pino level (default info)`;
+  --log-level LEVEL        pino level (default info)
+
+fabric mode (multi-host; on when etcd endpoints are given):
+  --etcd-endpoints URLS    http://host:2379[,...] (or QUANTUM_ETCD_ENDPOINTS, or etcdEndpoints in --fabric-config)
+  --node-name NAME         this node's name in the fabric
+  --public-ip IP           this node's underlay IPv4 address (the VTEP's local address)
+  --fabric-config FILE     JSON {etcdEndpoints, nodeName, publicIP, prefix, vxlanDev}
+  --fabric-prefix PREFIX   etcd key prefix (default /quantum/v1/)
+  --vxlan-dev NAME         vxlan device name (default qvx<vni>)
+  --fabric-resync-ms MS    re-list and kernel reconcile period (default 300000)`;
 
 function intFlag(v: string | undefined, name: string, dflt: number): number {
   if (v === undefined) return dflt;
@@ -65,6 +75,13 @@ async function main(): Promise<void> {
       "docker-plugin-socket": { type: "string" },
       "docker-deadline-ms": { type: "string" },
       "log-level": { type: "string" },
+      "etcd-endpoints": { type: "string" },
+      "node-name": { type: "string" },
+      "public-ip": { type: "string" },
+      "fabric-config": { type: "string" },
+      "fabric-prefix": { type: "string" },
+      "vxlan-dev": { type: "string" },
+      "fabric-resync-ms": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -78,7 +95,11 @@ async function main(): Promise<void> {
   // Before CniServer copies process.env for its workers: the LISTEN_* variables are only ours.
   const listenFd = activationFd();
   const idleExitSeconds = intFlag(values["idle-exit"], "idle-exit", 0);
+  const fabricMode = fabricSettings(values, process.env);
+  // The agent writes the lease the overlay driver reads into the first data dir.
+  const fabric = fabricMode ? startFabric(fabricMode, values["data-dir"]?.[0] ?? DEFAULT_DATA_DIR, log) : undefined;
   const server = new CniServer({
+    ...(fabric ? { fabric: () => fabric.agent.status() } : {}),
     logger: log,
     workers: Math.max(1, intFlag(values.workers, "workers", 2)),
     queueLimit: intFlag(values["queue-limit"], "queue-limit", 256),
@@ -117,6 +138,7 @@ async function main(): Promise<void> {
   await api.listen();
   await docker?.listen();
   if (values["lock-fd"] !== undefined) markLockReady(intFlag(values["lock-fd"], "lock-fd", 0));
+  if (fabric) server.metrics.fabric(() => fabric.agent.status());
   const metricsServer = values["metrics-addr"]
     ? await server.metrics.servePrometheus(values["metrics-addr"], () => server.refreshGauges())
     : undefined;
@@ -156,6 +178,8 @@ async function main(): Promise<void> {
       await closeApi();
     }
     metricsServer?.close();
+    // The lease is kept (not revoked): a restart within the TTL resumes it and peers see nothing.
+    fabric?.stop();
     log.info("stopped");
     log.flush(() => process.exit(0));
   };

@@ -98,6 +98,9 @@ export const RTN = { UNSPEC: 0, UNICAST: 1, LOCAL: 2 } as const;
 
 export const NDA = { DST: 1, LLADDR: 2, MASTER: 9, VNI: 7, IFINDEX: 8 } as const;
 export const NUD = { REACHABLE: 0x2, STALE: 0x4, NOARP: 0x40, PERMANENT: 0x80 } as const;
+/** rtm_flags: RTNH_F_ONLINK, a gateway reachable on the link although no route covers it (vxlan peers). */
+export const RTNH_F = { ONLINK: 0x4 } as const;
+
 export const NTF = { SELF: 0x2, MASTER: 0x4, EXT_LEARNED: 0x10 } as const;
 
 /** Route and address scopes, by the names iproute2 prints. */

@@ -1,7 +1,20 @@
 // Routes (RTM_NEWROUTE / RTM_DELROUTE / RTM_GETROUTE), with metrics (mtu, advmss).
 
 import { familyAf } from "./address.js";
-import { AF, NLM_F, RT_TABLE, RTA, RTAX, RTM, RTN, RTPROT, SCOPES, type Scope, scopeName } from "./constants.js";
+import {
+  AF,
+  NLM_F,
+  RT_TABLE,
+  RTA,
+  RTAX,
+  RTM,
+  RTN,
+  RTNH_F,
+  RTPROT,
+  SCOPES,
+  type Scope,
+  scopeName,
+} from "./constants.js";
 import { type Family, formatIp, parseCidr, parseIp } from "./ip.js";
 import { attrNested, attrU32, MessageBuilder, type NetlinkMessage, parseAttrs } from "./netlink-message.js";
 import { decodeRt, encodeRt, RTMSG_LEN } from "./rtnl-headers.js";
@@ -22,6 +35,7 @@ function routeRequest(type: number, flags: number, r: RouteSpec, forDelete: bool
       protocol: forDelete ? RTPROT.UNSPEC : RTPROT.BOOT,
       scope,
       type: forDelete ? RTN.UNSPEC : RTN.UNICAST,
+      flags: r.onlink && !forDelete ? RTNH_F.ONLINK : 0,
     }),
   );
   if (dst.prefixLen > 0) m.attr(RTA.DST, dst.bytes);
@@ -50,11 +64,12 @@ function scopeValue(s: Scope | number): number {
 }
 
 function describe(r: RouteSpec): string {
-  return `route ${r.dst}${r.gw ? ` via ${r.gw}` : ""}${r.index !== undefined ? ` dev ${r.index}` : ""}`;
+  return `route ${r.dst}${r.gw ? ` via ${r.gw}` : ""}${r.index !== undefined ? ` dev ${r.index}` : ""}${r.onlink ? " onlink" : ""}`;
 }
 
 export function buildRouteRequest(r: RouteSpec): MessageBuilder {
-  return routeRequest(RTM.NEWROUTE, NLM_F.ACK | NLM_F.CREATE | NLM_F.EXCL, r, false);
+  const mode = r.replace ? NLM_F.REPLACE : NLM_F.EXCL;
+  return routeRequest(RTM.NEWROUTE, NLM_F.ACK | NLM_F.CREATE | mode, r, false);
 }
 
 export function addRoute(ch: RtnlChannel, r: RouteSpec): void {
@@ -91,6 +106,7 @@ export function decodeRoute(msg: NetlinkMessage): Route | null {
     protocol: h.protocol,
     type: h.type,
   };
+  if (h.flags & RTNH_F.ONLINK) r.onlink = true;
   const gw = a.get(RTA.GATEWAY);
   if (gw) r.gw = formatIp(gw);
   const src = a.get(RTA.PREFSRC);

@@ -94,6 +94,8 @@ export interface VxlanOptions {
   port?: number;
   learning?: boolean;
   mtu?: number;
+  /** A fixed VTEP MAC (peers keep permanent entries for it: a random one would go stale on re-create). */
+  mac?: string;
   up?: boolean;
 }
 
@@ -145,6 +147,10 @@ export interface RouteSpec {
   advmss?: number;
   /** Preferred source address. */
   src?: string;
+  /** RTNH_F_ONLINK: the gateway is on the link even if no route covers it (a vxlan peer's VTEP address). */
+  onlink?: boolean;
+  /** Replace a route to the same destination instead of failing with EEXIST (addRoute only). */
+  replace?: boolean;
 }
 
 export interface Route {
@@ -162,6 +168,8 @@ export interface Route {
   protocol: number;
   /** RTN_*: 1 unicast, 2 local... */
   type: number;
+  /** RTNH_F_ONLINK was set. */
+  onlink?: boolean;
 }
 
 export interface NeighbourSpec {

@@ -6,7 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { cniRun } from "../cni/index.js";
+import type { NetworkDriver } from "../network/driver.js";
 import { NetworkDriverType } from "../network/index.js";
+import { overlayDriver } from "../network/overlay/index.js";
 import { FakeDriver, FakeFirewall, FakeKernel } from "../network/testing/index.js";
 import { CniCommands } from "./cni-commands.js";
 
@@ -23,7 +25,11 @@ before(() => {
     defaultDataDir: join(dir, "data"),
     kernel,
     firewall,
-    drivers: new Map([[NetworkDriverType.Bridge, new FakeDriver(NetworkDriverType.Bridge, kernel)]]),
+    // The real overlay driver: with no fabric lease it refuses before touching the kernel.
+    drivers: new Map<NetworkDriverType, NetworkDriver>([
+      [NetworkDriverType.Bridge, new FakeDriver(NetworkDriverType.Bridge, kernel)],
+      [NetworkDriverType.Overlay, overlayDriver],
+    ]),
   });
   for (const n of [1, 2, 3]) kernel.addNetns(`/run/netns/u${n}`);
 });
@@ -69,7 +75,7 @@ describe("CniCommands over fakes", () => {
     assert.deepEqual(firewall.networks.get([...firewall.networks.keys()][0] ?? "") ?? [], []);
   });
 
-  test("the codes a runtime sees: duplicate 102, exhausted 100, bad netns 4, bad key 7, unsupported 2", async () => {
+  test("the codes a runtime sees: duplicate 102, exhausted 100, bad netns 4, bad key 7, unsupported 2, no lease 11", async () => {
     assert.equal((await call("ADD", 2)).exitCode, 0);
     assert.equal((await call("ADD", 2)).code, 102);
     const tiny = { ...CONF, name: "tiny-net", subnet: "10.78.0.0/30" };
@@ -78,7 +84,10 @@ describe("CniCommands over fakes", () => {
     assert.equal((await call("ADD", 9)).code, 4);
     assert.equal((await call("ADD", 1, { ...CONF, mtu: 10 })).code, 7);
     assert.equal((await call("ADD", 1, { ...CONF, vlan: 3 })).code, 2);
-    assert.equal((await call("ADD", 1, { ...CONF, driver: "overlay" })).code, 2);
+    assert.equal((await call("ADD", 1, { ...CONF, driver: "macvlan", master: "eth9" })).code, 2, "a driver it lacks");
+    // An overlay network on a node that holds no fabric lease yet: try again later.
+    const { subnet: _subnet, ...noSubnet } = CONF;
+    assert.equal((await call("ADD", 1, { ...noSubnet, name: "ovl-net", driver: "overlay" })).code, 11);
     await call("DEL", 2);
     await call("DEL", 3, tiny);
   });

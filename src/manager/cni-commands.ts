@@ -26,7 +26,9 @@ import {
   type DataplaneOptions,
   Dataplanes,
   type HostPortRequest,
+  NetworkDriverType,
   type NetworkSpec,
+  overlaySpec,
   type ReconcileReport,
   type RouteSpec,
 } from "../network/index.js";
@@ -68,8 +70,22 @@ export class CniCommands implements PluginHandlers {
     return this.#dataplanes.get(dataDir);
   }
 
+  #dataDirOf(net: QuantumNetConf): string {
+    return net.dataDir ?? this.#options.defaultDataDir ?? DEFAULT_DATA_DIR;
+  }
+
   #dataplaneOf(net: QuantumNetConf): Dataplane {
-    return this.dataplane(net.dataDir ?? this.#options.defaultDataDir ?? DEFAULT_DATA_DIR);
+    return this.dataplane(this.#dataDirOf(net));
+  }
+
+  /**
+   * Quantum's keys of the config as the network they describe. An overlay network's subnet and MTU
+   * are this node's fabric lease, read from the data dir (a local file: ADD and DEL never wait for etcd).
+   */
+  #parse(config: PluginConfig): QuantumNetConf {
+    const net = parseQuantumConfig(config);
+    if (net.spec.driver !== NetworkDriverType.Overlay) return net;
+    return { ...net, spec: overlaySpec(net.spec, this.#dataDirOf(net)) };
   }
 
   /**
@@ -82,7 +98,7 @@ export class CniCommands implements PluginHandlers {
     if (!env.netns || !env.containerId || !env.ifname) return undefined;
     const context = `DEL ${env.containerId}/${env.ifname} from network "${config.name}"`;
     try {
-      const net = parseQuantumConfig(config);
+      const net = this.#parse(config);
       if (net.ipamType) return undefined;
       const target = { containerId: env.containerId, ifname: env.ifname, netnsPath: env.netns };
       return this.#dataplaneOf(net).delFast(net.spec, target, deferRelease);
@@ -106,7 +122,7 @@ export class CniCommands implements PluginHandlers {
   async add(req: PluginRequest): Promise<Result> {
     const { config, env } = req;
     const context = `ADD ${env.containerId}/${env.ifname} to network "${config.name}"`;
-    const net = parseQuantumConfig(config);
+    const net = this.#parse(config);
     const spec = net.spec;
     let delegated: Result | undefined;
     if (net.ipamType) delegated = await this.#delegate(req, net.ipamType, "ADD", context);
@@ -147,7 +163,7 @@ export class CniCommands implements PluginHandlers {
   async del(req: PluginRequest): Promise<void> {
     const { config, env } = req;
     const context = `DEL ${env.containerId}/${env.ifname} from network "${config.name}"`;
-    const net = parseQuantumConfig(config);
+    const net = this.#parse(config);
     let failure: CniError | undefined;
     try {
       this.#dataplaneOf(net).del(net.spec, {
@@ -169,7 +185,7 @@ export class CniCommands implements PluginHandlers {
     if (!config.prevResult) {
       throw new CniError(CODE_INVALID_NETWORK_CONFIG, `${context}: a prevResult is required for CHECK`);
     }
-    const net = parseQuantumConfig(config);
+    const net = this.#parse(config);
     if (net.ipamType) await this.#delegate(req, net.ipamType, "CHECK", context);
     const expected = expectedFromPrevResult(config.prevResult);
     try {
@@ -186,7 +202,7 @@ export class CniCommands implements PluginHandlers {
   async gc(req: PluginRequest): Promise<void> {
     const { config } = req;
     const context = `GC of network "${config.name}"`;
-    const net = parseQuantumConfig(config);
+    const net = this.#parse(config);
     const valid = (config.validAttachments ?? []).map((a) => ({ containerId: a.containerID, ifname: a.ifname }));
     const failures: Error[] = [];
     try {
@@ -202,7 +218,7 @@ export class CniCommands implements PluginHandlers {
   async status(req: PluginRequest): Promise<void> {
     const { config } = req;
     const context = `network "${config.name}" cannot serve ADD`;
-    const net = parseQuantumConfig(config);
+    const net = this.#parse(config);
     const reasons: Error[] = [];
     try {
       for (const reason of this.#dataplaneOf(net).status(net.spec)) reasons.push(new Error(reason));

@@ -3,12 +3,14 @@ import {
   CODE_INTERNAL,
   CODE_INVALID_ENVIRONMENT_VARIABLES,
   CODE_INVALID_NETWORK_CONFIG,
+  CODE_TRY_AGAIN_LATER,
   CODE_UNSUPPORTED_FIELD,
 } from "../cni/index.js";
 import {
   InterfaceExistsError,
   IpamError,
   NetnsNotFoundError,
+  NetworkNotReadyError,
   NotANetnsError,
   PeerNameTakenError,
   UnsupportedDriverError,
@@ -30,6 +32,7 @@ const MEANINGFUL = [
   InterfaceExistsError,
   PeerNameTakenError,
   UnsupportedDriverError,
+  NetworkNotReadyError,
 ] as const;
 
 /** The innermost error that has a CNI meaning, following `cause` (by type, never by message text). */
@@ -68,6 +71,9 @@ export function toCniError(err: unknown, context: string): CniError {
   if (root instanceof InterfaceExistsError || root instanceof PeerNameTakenError) {
     return new CniError(CODE_INVALID_ENVIRONMENT_VARIABLES, `${message} (CNI_IFNAME)`, undefined, { cause: err });
   }
+  // No fabric lease yet, or self-fenced: the runtime should retry once the node's claim is verified.
+  if (root instanceof NetworkNotReadyError)
+    return new CniError(CODE_TRY_AGAIN_LATER, message, undefined, { cause: err });
   if (root instanceof UnsupportedDriverError) {
     return new CniError(CODE_UNSUPPORTED_FIELD, message, `driver: ${root.driver}`, { cause: err });
   }

@@ -109,6 +109,12 @@ const quantumKeysSchema = z
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: [path], message });
     if (c.subnet !== undefined && c.subnets !== undefined) issue("subnets", 'cannot be combined with "subnet"');
     const subnets = c.subnets ?? (c.subnet !== undefined ? [c.subnet] : []);
+    if (c.driver === NetworkDriverType.Overlay && subnets.length > 0) {
+      issue(
+        c.subnet !== undefined ? "subnet" : "subnets",
+        'must not be set with driver "overlay": the node\'s fabric subnet is used',
+      );
+    }
     for (const fam of [4, 6] as const) {
       if (subnets.filter((s) => cidrFamily(s) === fam).length > 1) {
         issue("subnets", `has more than one IPv${fam} subnet (at most one per family)`);

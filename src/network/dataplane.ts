@@ -8,7 +8,7 @@ import { NftError, type Rtnl } from "../kernel/index.js";
 import type { Attachment, Store } from "../store/index.js";
 import { HOLDER_IFNAME, isDockerHolder } from "./docker/docker-dataplane.js";
 import { type DriverTable, driverFor } from "./drivers.js";
-import { AttachmentProblemsError, InterfaceExistsError, Problem } from "./errors.js";
+import { AttachmentProblemsError, InterfaceExistsError, NetworkNotReadyError, Problem } from "./errors.js";
 import { detachFast, finishPendingDeletion } from "./fast-detach.js";
 import { allowLocalhostHostPorts, hostPortMappings, recordedHostPorts, recordHasHostPorts } from "./host-ports.js";
 import { type AuditDeps, auditNetworks, type Finding, type RepairReport, repairFindings } from "./network-audit.js";
@@ -91,6 +91,8 @@ export class Dataplane {
     let step = "check the request";
     let ctr: Rtnl | undefined;
     try {
+      // Before anything is taken: an overlay network without its node's lease has no addresses to give.
+      if (spec.notReady) throw new NetworkNotReadyError(spec.name, spec.notReady);
       this.#refuseDuplicate(spec, req);
       this.#finishPendingDeletions(req.containerId, req.ifname);
       ctr = this.#openContainerSide(req);
@@ -427,6 +429,7 @@ export class Dataplane {
   /** STATUS: reasons ADD cannot be served now; empty = ready. */
   status(spec: NetworkSpec): string[] {
     const reasons: string[] = [];
+    if (spec.notReady) reasons.push(spec.notReady);
     if (!this.kernel.nftAvailable())
       reasons.push("nftables (nft) is not installed: firewall isolation cannot be programmed");
     if (spec.subnets.length > 0) {

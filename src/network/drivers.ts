@@ -1,15 +1,17 @@
 import { bridgeDriver } from "./bridge/index.js";
 import type { NetworkDriver } from "./driver.js";
 import { macvlanDriver } from "./macvlan/index.js";
+import { overlayDriver } from "./overlay/index.js";
 import { NetworkDriverType } from "./types.js";
 
 /** The drivers a dataplane wires containers with, by type (unit tests hand in fakes). */
 export type DriverTable = ReadonlyMap<NetworkDriverType, NetworkDriver>;
 
-/** Drivers by type. Overlay is reserved for multi-host and refused until it exists. */
+/** Drivers by type. Overlay: the bridge on this node's fabric subnet (network/overlay). */
 export const defaultDrivers: DriverTable = new Map<NetworkDriverType, NetworkDriver>([
   [NetworkDriverType.Bridge, bridgeDriver],
   [NetworkDriverType.Macvlan, macvlanDriver],
+  [NetworkDriverType.Overlay, overlayDriver],
 ]);
 
 export class UnsupportedDriverError extends Error {
@@ -17,11 +19,7 @@ export class UnsupportedDriverError extends Error {
     readonly driver: string,
     supported: Iterable<string> = defaultDrivers.keys(),
   ) {
-    super(
-      driver === NetworkDriverType.Overlay
-        ? `driver "overlay" is reserved for multi-host networking and not available yet`
-        : `unknown driver "${driver}" (supported: ${[...supported].join(", ")})`,
-    );
+    super(`unknown driver "${driver}" (supported: ${[...supported].join(", ")})`);
     this.name = "UnsupportedDriverError";
   }
 }

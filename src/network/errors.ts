@@ -35,3 +35,14 @@ export class AttachmentProblemsError extends Error {
     this.name = "AttachmentProblemsError";
   }
 }
+
+/** The network cannot take new containers on this node now (overlay: no fabric lease, or fenced): retry later. */
+export class NetworkNotReadyError extends Error {
+  constructor(
+    readonly network: string,
+    readonly reason: string,
+  ) {
+    super(`network "${network}" cannot start pods on this node: ${reason}`);
+    this.name = "NetworkNotReadyError";
+  }
+}

@@ -27,7 +27,7 @@ export {
   type WiredEndpoint,
 } from "./docker/docker-dataplane.js";
 export { type DriverTable, defaultDrivers, UnsupportedDriverError } from "./drivers.js";
-export { AttachmentProblemsError, InterfaceExistsError, Problem } from "./errors.js";
+export { AttachmentProblemsError, InterfaceExistsError, NetworkNotReadyError, Problem } from "./errors.js";
 export {
   DEFAULT_TABLE as DEFAULT_FIREWALL_TABLE,
   Firewall,
@@ -56,6 +56,16 @@ export {
   validateNetworkName,
 } from "./network-validation.js";
 export { type DataplaneOptions, Dataplanes, hostKernel, openDataplane, type StoreSource } from "./open-dataplane.js";
+export {
+  leaseProblem,
+  OVERLAY_LEASE_FILE,
+  OverlayConfigError,
+  type OverlayLease,
+  OverlayNotReadyError,
+  overlayLeasePath,
+  overlaySpec,
+  readOverlayLease,
+} from "./overlay/index.js";
 export type { FirewallPort, KernelPort } from "./ports.js";
 export type { NetworkNote } from "./reconcile.js";
 export {

@@ -159,7 +159,8 @@ export function checkGateway(subnet: ParsedSubnet, gateway: unknown): string {
 /** Driver names that exist in other CNI plugins but not here, with the reason given to the user. */
 const REFUSED_DRIVERS: Record<string, string> = {
   ipvlan: 'driver "ipvlan" is not supported: this host\'s kernel has no ipvlan support; use "macvlan" instead',
-  overlay: 'driver "overlay" is reserved for multi-host networking and not available yet',
+  overlay:
+    'driver "overlay" networks take their subnet from the node\'s fabric lease: use a CNI config with "driver": "overlay" and quantumd in fabric mode (docs/fabric.md)',
 };
 
 /** @throws InvalidNetworkError for an unknown, reserved or unsupported driver. */

@@ -9,7 +9,7 @@ import type { PodIdentity } from "../store/index.js";
 export enum NetworkDriverType {
   Bridge = "bridge",
   Macvlan = "macvlan",
-  /** Reserved for the multi-host VXLAN overlay; refused until it exists. */
+  /** Multi-host: a bridge on this node's fabric subnet, other nodes reached over VXLAN (network/overlay/). */
   Overlay = "overlay",
 }
 
@@ -76,6 +76,8 @@ export interface NetworkSpec {
   macvlanMode?: MacvlanMode;
   /** Handed to containers in the result; drivers do not read it. */
   dns?: NetworkDns;
+  /** Why no new container may join now (overlay: no fabric lease, or self-fenced); STATUS reports it. */
+  notReady?: string;
 }
 
 /** An address to configure in the container (from built-in or delegated IPAM). */

@@ -104,9 +104,9 @@ describe("VirtualNetworkManager", () => {
         /"ipvlan" is not supported: .*no ipvlan/,
       ],
       [
-        "overlay (reserved)",
+        "overlay (subnet comes from the fabric, not from createNetwork)",
         (v) => v.createNetwork("n", "10.1.0.0/24", undefined, NetworkDriverType.Overlay, "none"),
-        /reserved for multi-host/,
+        /take their subnet from the node's fabric lease/,
       ],
       [
         "an unknown isolation",

@@ -2,6 +2,7 @@
 // bounded concurrency, queue limit, GC exclusive), runs them in the worker pool so the event loop
 // never blocks on netlink or SQLite, and answers with exactly what direct mode would print.
 import { CniError, CODE_INTERNAL, CODE_TRY_AGAIN_LATER } from "../cni/errors.js";
+import type { FabricStatus } from "../fabric/index.js";
 // Values from the light cni-config module only: this thread must not load the dataplane.
 import { DEFAULT_DATA_DIR, DEFAULT_RECONCILE_GRACE_MS } from "../manager/cni-config.js";
 import type { ReconcileReport } from "../manager/index.js";
@@ -35,6 +36,8 @@ export interface CniServerOptions {
   reconcileGraceMs?: number;
   logger: Logger;
   metrics?: DaemonMetrics;
+  /** Fabric mode: the agent's status, shown in GET /v1/status. */
+  fabric?: () => FabricStatus;
 }
 
 export interface ServerStatus {
@@ -53,6 +56,7 @@ export interface ServerStatus {
   eventLoopDelayMs: ReturnType<DaemonMetrics["eventLoopDelay"]>;
   memory: { rssBytes: number; heapUsedBytes: number };
   lastReconcile?: { at: string; reports: ReconcileReport[] };
+  fabric?: FabricStatus;
 }
 
 const KEYED = new Set(["ADD", "DEL", "CHECK"]);
@@ -208,6 +212,7 @@ export class CniServer {
       eventLoopDelayMs: this.metrics.eventLoopDelay(),
       memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
       ...(this.#lastReconcile ? { lastReconcile: this.#lastReconcile } : {}),
+      ...(this.#opts.fabric ? { fabric: this.#opts.fabric() } : {}),
     };
   }
 

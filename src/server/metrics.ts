@@ -2,6 +2,7 @@
 // --metrics-addr is given, Prometheus metrics (prometheus.ts, loaded on demand).
 import type { Server } from "node:http";
 import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
+import type { FabricStatus } from "../fabric/index.js";
 import type { ReconcileReport } from "../manager/index.js";
 import type { PromMetrics } from "./prometheus.js";
 import type { NetworkStats } from "./worker-messages.js";
@@ -28,6 +29,7 @@ function delayMs(ns: number): number {
 export class DaemonMetrics {
   readonly #loop: IntervalHistogram;
   #prom: PromMetrics | undefined;
+  #fabric: (() => FabricStatus) | undefined;
 
   constructor() {
     this.#loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
@@ -38,7 +40,16 @@ export class DaemonMetrics {
   async servePrometheus(addr: string, refresh?: () => Promise<void>): Promise<Server> {
     const { PromMetrics } = await import("./prometheus.js");
     this.#prom ??= new PromMetrics(() => this.eventLoopDelay());
+    if (this.#fabric) {
+      const { registerFabricMetrics } = await import("./fabric-metrics.js");
+      registerFabricMetrics(this.#prom.registry, this.#fabric);
+    }
     return this.#prom.serve(addr, refresh);
+  }
+
+  /** Fabric mode: the agent's status feeds the quantum_fabric_* gauges (call before servePrometheus). */
+  fabric(status: () => FabricStatus): void {
+    this.#fabric = status;
   }
 
   get prometheusEnabled(): boolean {

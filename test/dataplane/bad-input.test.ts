@@ -246,9 +246,9 @@ const cases: BadCase[] = [
     }),
   },
   {
-    name: 'driver "overlay" (reserved)',
-    code: 2,
-    msg: /overlay/,
+    name: 'driver "overlay" with a subnet (the fabric gives it)',
+    code: 7,
+    msg: /must not be set with driver "overlay"/,
     call: withConfig((c) => {
       c["driver"] = "overlay";
     }),

@@ -3,6 +3,7 @@
 import { Command, CommanderError } from "commander";
 import { registerConfigCommands } from "./config.js";
 import { CliError, Context, type Output } from "./context.js";
+import { registerFabricCommands } from "./fabric.js";
 import { registerMaintenanceCommands } from "./maintenance.js";
 import { registerNetworkCommands } from "./network.js";
 
@@ -30,6 +31,7 @@ export function buildProgram(io: Output): Command {
   registerNetworkCommands(program, run, io);
   registerConfigCommands(program, run);
   registerMaintenanceCommands(program, run);
+  registerFabricCommands(program, run);
 
   // Every (sub)command: errors as exit codes instead of process.exit, same output streams.
   const configure = (cmd: Command) => {
