@@ -32,6 +32,7 @@ import { join } from "node:path";
 import { quantumBin, referenceDir } from "../helpers/cni-runner.js";
 import { createTestNetns, deleteTestNetns, type TestNetns, uniqueName } from "../helpers/netns.js";
 import { cgroupDirs, cgroupPids } from "./cgroups.js";
+import { CleanupSteps, pidsInMountNamespace } from "./lab-support.js";
 import { mountsBelow, type Run } from "./podman.js";
 
 const MOUNTS_SH = `set -eu
@@ -221,17 +222,7 @@ export class ContainerdLab {
 
   /** Pids of every process in containerd's private mount namespace (containerd, shims, runc). */
   mntnsPids(): number[] {
-    if (!this.#mntns) return [];
-    const out: number[] = [];
-    for (const name of readdirSync("/proc")) {
-      if (!/^\d+$/.test(name)) continue;
-      try {
-        if (readlinkSync(`/proc/${name}/ns/mnt`) === this.#mntns) out.push(Number(name));
-      } catch {
-        // gone or not ours to read
-      }
-    }
-    return out;
+    return pidsInMountNamespace(this.#mntns);
   }
 
   /** Every pid in our cgroup parent, in any hierarchy. */
@@ -270,14 +261,8 @@ export class ContainerdLab {
   }
 
   async cleanup(): Promise<void> {
-    const errors: unknown[] = [];
-    const attempt = async (fn: () => unknown) => {
-      try {
-        await fn();
-      } catch (e) {
-        errors.push(e);
-      }
-    };
+    const steps = new CleanupSteps();
+    const attempt = (fn: () => unknown) => steps.run(fn);
     await attempt(() => {
       for (const c of this.#clients) c.kill("SIGKILL");
     });
@@ -302,6 +287,6 @@ export class ContainerdLab {
     });
     await attempt(() => deleteTestNetns(this.host));
     await attempt(() => rmSync(this.root, { recursive: true, force: true }));
-    if (errors.length > 0) throw errors[0];
+    steps.finish();
   }
 }

@@ -22,7 +22,6 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
   readlinkSync,
   rmdirSync,
@@ -36,6 +35,7 @@ import { fileURLToPath } from "node:url";
 import { createTestNetns, deleteTestNetns, type TestNetns, uniqueName } from "../helpers/netns.js";
 import { type ProcessRun, runProcess } from "../helpers/process.js";
 import { cgroupDirs, cgroupPids } from "./cgroups.js";
+import { CleanupSteps, pidsInMountNamespace } from "./lab-support.js";
 import { mountsBelow } from "./podman.js";
 
 const repo = fileURLToPath(new URL("../../../", import.meta.url));
@@ -351,17 +351,7 @@ export class DockerLab {
   }
 
   mntnsPids(): number[] {
-    if (!this.#mntns) return [];
-    const out: number[] = [];
-    for (const name of readdirSync("/proc")) {
-      if (!/^\d+$/.test(name)) continue;
-      try {
-        if (readlinkSync(`/proc/${name}/ns/mnt`) === this.#mntns) out.push(Number(name));
-      } catch {
-        // gone
-      }
-    }
-    return out;
+    return pidsInMountNamespace(this.#mntns);
   }
 
   leftovers(): string[] {
@@ -376,14 +366,8 @@ export class DockerLab {
   }
 
   async cleanup(): Promise<void> {
-    const errors: unknown[] = [];
-    const attempt = async (fn: () => unknown) => {
-      try {
-        await fn();
-      } catch (e) {
-        errors.push(e);
-      }
-    };
+    const steps = new CleanupSteps();
+    const attempt = (fn: () => unknown) => steps.run(fn);
     const dockerUp = () => this.#dockerd && this.#dockerd.exitCode === null && this.#dockerd.signalCode === null;
     await attempt(async () => {
       if (!dockerUp()) return;
@@ -426,6 +410,6 @@ export class DockerLab {
     });
     await attempt(() => deleteTestNetns(this.host));
     await attempt(() => rmSync(this.root, { recursive: true, force: true }));
-    if (errors.length > 0) throw errors[0];
+    steps.finish();
   }
 }

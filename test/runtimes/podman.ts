@@ -28,6 +28,7 @@ import { join } from "node:path";
 import { quantumBin, referenceDir } from "../helpers/cni-runner.js";
 import { createTestNetns, deleteTestNetns, type TestNetns, uniqueName } from "../helpers/netns.js";
 import { cgroupDirs, cgroupPids } from "./cgroups.js";
+import { CleanupSteps } from "./lab-support.js";
 import { MachineState } from "./machine-state.js";
 
 export const IMAGE = "localhost/qrt-busybox:latest";
@@ -244,14 +245,8 @@ export class PodmanLab {
    * entries, directories that did not exist before). Collects errors and throws the first one.
    */
   async cleanup(): Promise<void> {
-    const errors: unknown[] = [];
-    const attempt = async (fn: () => unknown) => {
-      try {
-        await fn();
-      } catch (e) {
-        errors.push(e);
-      }
-    };
+    const steps = new CleanupSteps();
+    const attempt = (fn: () => unknown) => steps.run(fn);
     await attempt(async () => {
       const ps = await this.podman(["ps", "-a", "--format", "{{.ID}}", "--no-trunc"], 60_000);
       for (const id of ps.stdout.split("\n").filter((l) => /^[0-9a-f]{64}$/.test(l))) this.containerIds.add(id);
@@ -292,7 +287,7 @@ export class PodmanLab {
     });
     await attempt(() => deleteTestNetns(this.host));
     await attempt(() => rmSync(this.root, { recursive: true, force: true }));
-    if (errors.length > 0) throw errors[0];
+    steps.finish();
   }
 }
 
