@@ -53,6 +53,8 @@ export const IFLA = {
   OPERSTATE: 16,
   LINKINFO: 18,
   NET_NS_FD: 28,
+  /** The link's group (u32; 0 is everyone's default): RTM_DELLINK with only a group deletes all its links. */
+  GROUP: 27,
   EXT_MASK: 29,
   LINK_NETNSID: 37,
 } as const;
