@@ -22,6 +22,7 @@ import {
   type Dataplane,
   type DataplaneOptions,
   Dataplanes,
+  type DeferredLinkDeletion,
   type NetworkSpec,
   type ReconcileReport,
   type RouteSpec,
@@ -69,11 +70,11 @@ export class CniCommands implements PluginHandlers {
   }
 
   /**
-   * The daemon's DEL fast path: everything but the link deletion now, which is returned to run
-   * after the answer. Undefined when it does not apply (delegated IPAM must see DEL in order; no
+   * The daemon's DEL fast path: everything but the link deletion now, which is returned to finish
+   * after the answer (the daemon batches them: deleteLinksTogether). Undefined when it does not apply (delegated IPAM must see DEL in order; no
    * netns; nothing attached): the caller then runs the normal DEL.
    */
-  delFast(req: PluginRequest, deferRelease: boolean): (() => void) | undefined {
+  delFast(req: PluginRequest, deferRelease: boolean): DeferredLinkDeletion | undefined {
     const { config, env } = req;
     if (!env.netns || !env.containerId || !env.ifname) return undefined;
     const context = `DEL ${env.containerId}/${env.ifname} from network "${config.name}"`;

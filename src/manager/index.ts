@@ -4,7 +4,10 @@
 // What the daemon's event loop and quantumctl need of the layer below, through this face only.
 export {
   DEFAULT_RECONCILE_GRACE_MS,
+  type DeferredLinkDeletion,
+  deleteLinksTogether,
   type Finding,
+  finishDeferredDeletion,
   type Network,
   type ReconcileReport,
   type RepairKind,

@@ -15,12 +15,14 @@ export { type Attachment, DB_FILE_NAME, type Store } from "../store/index.js";
 export type { Dataplane, DataplaneParts } from "./dataplane.js";
 export { type DriverTable, defaultDrivers, UnsupportedDriverError } from "./drivers.js";
 export { AttachmentProblemsError, InterfaceExistsError, Problem } from "./errors.js";
+export { finishDeferredDeletion } from "./fast-detach.js";
 export {
   DEFAULT_TABLE as DEFAULT_FIREWALL_TABLE,
   Firewall,
   type FirewallOptions,
   type NftRunner,
 } from "./firewall/index.js";
+export { type DeferredLinkDeletion, deleteLinksTogether, randomLinkGroup } from "./link-deletion.js";
 export {
   type AuditDeps,
   auditNetworks,

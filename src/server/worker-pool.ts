@@ -1,6 +1,10 @@
 // A small pool of LONG-LIVED worker threads (never one per request: a Worker costs ~30 ms to start).
 // Each worker runs one job at a time; the scheduler keeps at most `size` jobs running, and the pool
 // queues any excess rather than failing. A worker that dies is replaced and its job fails.
+// A fast DEL frees its worker at once and leaves its link deletion held back in that worker; the
+// pool has a worker delete all it holds together ("reap") as soon as it would otherwise sit idle,
+// or before its next job once it holds REAP_BATCH_MAX or has held one for REAP_MAX_AGE_MS. Under a
+// burst of DELs, many links thus share one request and its RCU grace periods.
 import { Worker } from "node:worker_threads";
 import type { ReconcileReport } from "../manager/index.js";
 import type { EngineOptions } from "./engine.js";
@@ -17,9 +21,16 @@ export interface CniJobAnswer {
 
 export interface Job<T> {
   answer: Promise<T>;
-  /** Settles when the worker is free again; resolves with the error of post-answer work, if any. */
+  /** Settles when the worker is free again (a held-back link deletion may still be pending). */
+  released: Promise<void>;
+  /** Settles when all of the job's work is done; resolves with the error of post-answer work, if any. */
   finished: Promise<string | undefined>;
 }
+
+/** A worker holding this many link deletions deletes them before taking another job. */
+export const REAP_BATCH_MAX = 64;
+/** A worker that has held a link deletion this long deletes what it holds before its next job. */
+export const REAP_MAX_AGE_MS = 50;
 
 const WORKER_YOUNG_MB = Number(process.env["QUANTUMD_WORKER_YOUNG_MB"] ?? 4);
 const WORKER_OLD_MB = Number(process.env["QUANTUMD_WORKER_OLD_MB"] ?? 128);
@@ -28,11 +39,17 @@ interface Pending {
   msg: ToWorker;
   onMessage: (m: FromWorker) => void;
   onCrash: (err: Error) => void;
+  /** Set when the worker held back the job's link deletion: finishes the job once reaped. */
+  finishLater?: (error: string | undefined) => void;
 }
 
 interface Slot {
   worker: Worker;
   job: Pending | undefined;
+  /** Jobs answered whose link deletion this worker holds back, by job id. */
+  heldBack: Map<number, Pending>;
+  /** When the oldest held-back deletion was handed over (performance.now()). */
+  heldSince: number;
 }
 
 export class WorkerPool {
@@ -42,8 +59,10 @@ export class WorkerPool {
   readonly #size: number;
   #nextId = 1;
   #closing = false;
+  #idleReapScheduled = false;
   /** Workers replaced after a crash (for metrics and status). */
   restarts = 0;
+  #reaps = { batches: 0, links: 0 };
 
   constructor(size: number, options: EngineOptions) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`worker pool size must be >= 1, got ${size}`);
@@ -53,6 +72,11 @@ export class WorkerPool {
 
   get size(): number {
     return this.#size;
+  }
+
+  /** Held-back link deletions done so far: batches and links. */
+  reapStats(): { batches: number; links: number } {
+    return { ...this.#reaps };
   }
 
   get busy(): number {
@@ -71,13 +95,26 @@ export class WorkerPool {
       // (the daemon's budget is ~120 MB at 1000 attachments) at no measurable cost.
       resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB, maxOldGenerationSizeMb: WORKER_OLD_MB },
     });
-    const slot: Slot = { worker, job: undefined };
+    const slot: Slot = { worker, job: undefined, heldBack: new Map(), heldSince: 0 };
     this.#slots.push(slot);
     worker.on("message", (m: FromWorker) => {
+      if (m.kind === "reaped") {
+        this.#reaps.batches++;
+        this.#reaps.links += m.jobs.length;
+        for (const r of m.jobs) {
+          const held = slot.heldBack.get(r.id);
+          slot.heldBack.delete(r.id);
+          held?.finishLater?.(r.error);
+        }
+      }
       const job = slot.job;
       if (!job || job.msg.id !== m.id) return;
       if (m.kind === "done") {
         slot.job = undefined;
+        if (m.deferred) {
+          if (slot.heldBack.size === 0) slot.heldSince = performance.now();
+          slot.heldBack.set(m.id, job);
+        }
         job.onMessage(m);
         this.#dispatch();
       } else {
@@ -91,6 +128,9 @@ export class WorkerPool {
       const job = slot.job;
       slot.job = undefined;
       job?.onCrash(err);
+      // Their DELs were answered; the pending deletions stay in the store for reconcile or the next ADD.
+      for (const held of slot.heldBack.values()) held.finishLater?.(`link deletion not finished: ${err.message}`);
+      slot.heldBack.clear();
       if (!this.#closing) {
         this.restarts++;
         this.#spawn()
@@ -108,21 +148,54 @@ export class WorkerPool {
 
   #dispatch(): void {
     for (const slot of this.#slots) {
-      if (this.#queue.length === 0) return;
       if (slot.job) continue;
-      const job = this.#queue.shift()!;
-      slot.job = job;
-      slot.worker.postMessage(job.msg);
+      if (slot.heldBack.size > 0 && this.#mustReap(slot)) this.#reap(slot);
+      else if (this.#queue.length > 0) this.#post(slot, this.#queue.shift()!);
+      else if (slot.heldBack.size > 0) this.#scheduleIdleReap();
     }
+  }
+
+  #mustReap(slot: Slot): boolean {
+    return slot.heldBack.size >= REAP_BATCH_MAX || performance.now() - slot.heldSince >= REAP_MAX_AGE_MS;
+  }
+
+  #post(slot: Slot, job: Pending): void {
+    slot.job = job;
+    slot.worker.postMessage(job.msg);
+  }
+
+  #reap(slot: Slot): void {
+    const id = this.#nextId++;
+    // Internal: nobody waits on the reap itself, only on the jobs it finishes.
+    this.#post(slot, { msg: { id, kind: "reap" }, onMessage: () => undefined, onCrash: () => undefined });
+  }
+
+  /**
+   * After the current turn (once the scheduler has handed over whatever was waiting), a worker
+   * that is still idle deletes the links it holds.
+   */
+  #scheduleIdleReap(): void {
+    if (this.#idleReapScheduled) return;
+    this.#idleReapScheduled = true;
+    setImmediate(() => {
+      this.#idleReapScheduled = false;
+      for (const slot of this.#slots) {
+        if (!slot.job && slot.heldBack.size > 0 && this.#queue.length === 0) this.#reap(slot);
+      }
+    });
   }
 
   #submit<T>(msg: ToWorker, pick: (m: FromWorker) => T | undefined): Job<T> {
     let resolveAnswer!: (v: T) => void;
     let rejectAnswer!: (e: Error) => void;
+    let resolveReleased!: () => void;
     let resolveFinished!: (v: string | undefined) => void;
     const answer = new Promise<T>((res, rej) => {
       resolveAnswer = res;
       rejectAnswer = rej;
+    });
+    const released = new Promise<void>((res) => {
+      resolveReleased = res;
     });
     const finished = new Promise<string | undefined>((res) => {
       resolveFinished = res;
@@ -130,13 +203,15 @@ export class WorkerPool {
     let answered = false;
     this.#queue.push({
       msg,
+      finishLater: (error) => resolveFinished(error),
       onMessage: (m) => {
         if (m.kind === "failed") {
           answered = true;
           rejectAnswer(new Error(m.error));
         } else if (m.kind === "done") {
           if (!answered) rejectAnswer(new Error("worker finished without an answer"));
-          resolveFinished(m.error);
+          resolveReleased();
+          if (!m.deferred) resolveFinished(m.error);
         } else {
           const v = pick(m);
           if (v !== undefined) {
@@ -147,11 +222,12 @@ export class WorkerPool {
       },
       onCrash: (err) => {
         if (!answered) rejectAnswer(err);
+        resolveReleased();
         resolveFinished(err.message);
       },
     });
     this.#dispatch();
-    return { answer, finished };
+    return { answer, released, finished };
   }
 
   runCni(env: Record<string, string>, stdin: string): Job<CniJobAnswer> {

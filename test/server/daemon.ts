@@ -128,7 +128,8 @@ export class TestDaemon {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const s = await this.status();
-      if (s["running"] === 0 && s["waiting"] === 0) return;
+      // pendingLinkDeletions: DELs answered whose link deletion waits to be batched.
+      if (s["running"] === 0 && s["waiting"] === 0 && !s["pendingLinkDeletions"]) return;
       if (Date.now() > deadline) throw new Error(`daemon still busy after ${timeoutMs} ms: ${JSON.stringify(s)}`);
       await new Promise((r) => setTimeout(r, 20));
     }
