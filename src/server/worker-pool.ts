@@ -2,9 +2,9 @@
 // Each worker runs one job at a time; the scheduler keeps at most `size` jobs running, and the pool
 // queues any excess rather than failing. A worker that dies is replaced and its job fails.
 // A fast DEL frees its worker at once and leaves its link deletion held back in that worker; the
-// pool has a worker delete all it holds together ("reap") as soon as it would otherwise sit idle,
+// pool has a worker delete all it holds together ("reap") once it has sat idle for REAP_IDLE_MS,
 // or before its next job once it holds REAP_BATCH_MAX or has held one for REAP_MAX_AGE_MS. Under a
-// burst of DELs, many links thus share one request and its RCU grace periods.
+// burst of DELs, many links thus share one request and its RCU grace periods (measured: bench/).
 import { Worker } from "node:worker_threads";
 import type { ReconcileReport } from "../manager/index.js";
 import type { EngineOptions } from "./engine.js";
@@ -30,7 +30,12 @@ export interface Job<T> {
 /** A worker holding this many link deletions deletes them before taking another job. */
 export const REAP_BATCH_MAX = 64;
 /** A worker that has held a link deletion this long deletes what it holds before its next job. */
-export const REAP_MAX_AGE_MS = 50;
+export const REAP_MAX_AGE_MS = 100;
+/**
+ * A worker idle this long deletes what it holds. Not at once: the DELs of a burst arrive a few ms
+ * apart, and each reap costs a grace period (~20 ms) whatever its size.
+ */
+export const REAP_IDLE_MS = Number(process.env["QUANTUMD_REAP_IDLE_MS"] ?? 10);
 
 const WORKER_YOUNG_MB = Number(process.env["QUANTUMD_WORKER_YOUNG_MB"] ?? 4);
 const WORKER_OLD_MB = Number(process.env["QUANTUMD_WORKER_OLD_MB"] ?? 128);
@@ -59,7 +64,7 @@ export class WorkerPool {
   readonly #size: number;
   #nextId = 1;
   #closing = false;
-  #idleReapScheduled = false;
+  #idleReap: NodeJS.Timeout | undefined;
   /** Workers replaced after a crash (for metrics and status). */
   restarts = 0;
   #reaps = { batches: 0, links: 0 };
@@ -170,19 +175,16 @@ export class WorkerPool {
     this.#post(slot, { msg: { id, kind: "reap" }, onMessage: () => undefined, onCrash: () => undefined });
   }
 
-  /**
-   * After the current turn (once the scheduler has handed over whatever was waiting), a worker
-   * that is still idle deletes the links it holds.
-   */
+  /** A worker still idle REAP_IDLE_MS from now deletes the links it holds. */
   #scheduleIdleReap(): void {
-    if (this.#idleReapScheduled) return;
-    this.#idleReapScheduled = true;
-    setImmediate(() => {
-      this.#idleReapScheduled = false;
+    if (this.#idleReap) return;
+    this.#idleReap = setTimeout(() => {
+      this.#idleReap = undefined;
       for (const slot of this.#slots) {
         if (!slot.job && slot.heldBack.size > 0 && this.#queue.length === 0) this.#reap(slot);
       }
-    });
+      // A slot that was busy got its own check when it became free.
+    }, REAP_IDLE_MS);
   }
 
   #submit<T>(msg: ToWorker, pick: (m: FromWorker) => T | undefined): Job<T> {
@@ -251,6 +253,7 @@ export class WorkerPool {
   /** Asks every worker to close its stores and sockets, and waits for them (terminates after timeoutMs). */
   async close(timeoutMs = 5000): Promise<void> {
     this.#closing = true;
+    clearTimeout(this.#idleReap); // each worker deletes what it holds when closing
     await Promise.all(
       this.#slots.map(
         (s) =>

@@ -1,0 +1,4 @@
+// Placeholder replaced below.
+export async function runtimeFigures() {
+  return { skipped: "not written yet" };
+}
