@@ -20,6 +20,8 @@ export interface DaemonOptions {
   allowUids?: number[];
   graceMs?: number;
   extraArgs?: string[];
+  /** Extra environment for the daemon (tuning knobs such as QUANTUMD_REAP_IDLE_MS). */
+  env?: Record<string, string>;
 }
 
 export interface HttpReply {
@@ -73,7 +75,7 @@ export class TestDaemon {
       ...(o.allowUids ?? []).flatMap((u) => ["--allow-uid", String(u)]),
       ...(o.extraArgs ?? []),
     ];
-    const env = { ...process.env };
+    const env = { ...process.env, ...o.env };
     delete env["NODE_EXTRA_CA_CERTS"];
     // nsenter without --fork execs bin/quantumd, which execs node: the child's pid is the daemon's.
     const child = spawn("nsenter", args, { env, stdio: ["ignore", "ignore", "pipe"] });
