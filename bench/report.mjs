@@ -136,14 +136,20 @@ function runtimeTable(rt) {
   }
   if (rt.containerd) {
     const c = rt.containerd;
-    console.log(`\ncontainerd (${c.method}; ${c.iterations} runs each; median ms)`);
-    console.log(`${"subject".padEnd(34)}${"start".padStart(9)}${"stop+rm".padStart(9)}`);
+    console.log(`\ncontainerd: ${c.method}; ${c.iterations} runs each; without --cni ${f(c.noneMedianMs)} ms (median)`);
+    console.log(`${"subject".padEnd(34)}${"median".padStart(9)}${"network".padStart(9)}${"/ref".padStart(9)}`);
+    const ref = c.subjects.reference;
     for (const [name, v] of Object.entries(c.subjects)) {
-      console.log(`${name.padEnd(34)}${f(v.start).padStart(9)}${f(v.remove).padStart(9)}`);
+      console.log(
+        `${name.padEnd(34)}${f(v.medianMs).padStart(9)}${f(v.start).padStart(9)}${f(ref ? v.start / ref.start : undefined).padStart(9)}`,
+      );
     }
-    if (c.subjects.quantum && c.subjects.reference) {
-      targets.push([`${c.method} start quantum/ref ≤ 1`, c.subjects.quantum.start / c.subjects.reference.start, 1]);
+    if (c.subjects.quantum && ref) {
+      targets.push(["ctr run --cni network quantum/ref ≤ 1", c.subjects.quantum.start / ref.start, 1]);
     }
   }
+  for (const note of [...(rt.podman?.notes ?? []), ...(rt.containerd?.notes ?? [])]) console.log(`note: ${note}`);
+  if (rt.podmanError) console.log(`podman figures failed: ${rt.podmanError.split("\n")[0]}`);
+  if (rt.containerdError) console.log(`containerd figures failed: ${rt.containerdError.split("\n")[0]}`);
   return targets;
 }
