@@ -28,8 +28,9 @@ import {
   type RouteSpec,
 } from "../network/index.js";
 import { toCniError } from "./errors.js";
-import { DEFAULT_DATA_DIR, parseQuantumConfig, type QuantumNetConf } from "./network-config.js";
+import { DEFAULT_DATA_DIR, type QuantumNetConf } from "./network-config.js";
 import { execPlugin, findPlugin } from "./plugin-exec.js";
+import { QuantumConfigCache } from "./quantum-config-cache.js";
 
 export interface CniCommandsOptions extends DataplaneOptions {
   /** Used when a config has no `dataDir`. */
@@ -45,6 +46,8 @@ export class CniCommands implements PluginHandlers {
   readonly #dataplanes: Dataplanes;
   readonly #options: CniCommandsOptions;
   readonly #recorded = new Set<string>();
+  /** quantum's keys of each config, parsed once per process (a daemon worker sees the same few). */
+  readonly #configs = new QuantumConfigCache();
 
   constructor(options: CniCommandsOptions = {}) {
     this.#options = options;
@@ -79,7 +82,7 @@ export class CniCommands implements PluginHandlers {
     if (!env.netns || !env.containerId || !env.ifname) return undefined;
     const context = `DEL ${env.containerId}/${env.ifname} from network "${config.name}"`;
     try {
-      const net = parseQuantumConfig(config);
+      const net = this.#configs.parse(config);
       if (net.ipamType) return undefined;
       const target = { containerId: env.containerId, ifname: env.ifname, netnsPath: env.netns };
       return this.#dataplaneOf(net).delFast(net.spec, target, deferRelease);
@@ -101,7 +104,7 @@ export class CniCommands implements PluginHandlers {
   async add(req: PluginRequest): Promise<Result> {
     const { config, env } = req;
     const context = `ADD ${env.containerId}/${env.ifname} to network "${config.name}"`;
-    const net = parseQuantumConfig(config);
+    const net = this.#configs.parse(config);
     const spec = net.spec;
     let delegated: Result | undefined;
     if (net.ipamType) delegated = await this.#delegate(req, net.ipamType, "ADD", context);
@@ -140,7 +143,7 @@ export class CniCommands implements PluginHandlers {
   async del(req: PluginRequest): Promise<void> {
     const { config, env } = req;
     const context = `DEL ${env.containerId}/${env.ifname} from network "${config.name}"`;
-    const net = parseQuantumConfig(config);
+    const net = this.#configs.parse(config);
     let failure: CniError | undefined;
     try {
       this.#dataplaneOf(net).del(net.spec, {
@@ -162,7 +165,7 @@ export class CniCommands implements PluginHandlers {
     if (!config.prevResult) {
       throw new CniError(CODE_INVALID_NETWORK_CONFIG, `${context}: a prevResult is required for CHECK`);
     }
-    const net = parseQuantumConfig(config);
+    const net = this.#configs.parse(config);
     if (net.ipamType) await this.#delegate(req, net.ipamType, "CHECK", context);
     const expected = expectedFromPrevResult(config.prevResult);
     try {
@@ -179,7 +182,7 @@ export class CniCommands implements PluginHandlers {
   async gc(req: PluginRequest): Promise<void> {
     const { config } = req;
     const context = `GC of network "${config.name}"`;
-    const net = parseQuantumConfig(config);
+    const net = this.#configs.parse(config);
     const valid = (config.validAttachments ?? []).map((a) => ({ containerId: a.containerID, ifname: a.ifname }));
     const failures: Error[] = [];
     try {
@@ -195,7 +198,7 @@ export class CniCommands implements PluginHandlers {
   async status(req: PluginRequest): Promise<void> {
     const { config } = req;
     const context = `network "${config.name}" cannot serve ADD`;
-    const net = parseQuantumConfig(config);
+    const net = this.#configs.parse(config);
     const reasons: Error[] = [];
     try {
       for (const reason of this.#dataplaneOf(net).status(net.spec)) reasons.push(new Error(reason));
