@@ -30,7 +30,7 @@ export interface Job<T> {
 /** A worker holding this many link deletions deletes them before taking another job. */
 export const REAP_BATCH_MAX = 64;
 /** A worker that has held a link deletion this long deletes what it holds before its next job. */
-export const REAP_MAX_AGE_MS = 100;
+export const REAP_MAX_AGE_MS = Number(process.env["QUANTUMD_REAP_MAX_AGE_MS"] ?? 100);
 /**
  * A worker idle this long deletes what it holds. Not at once: the DELs of a burst arrive a few ms
  * apart, and each reap costs a grace period (~20 ms) whatever its size.
