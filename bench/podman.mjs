@@ -5,7 +5,7 @@
 // `--network none` median. Each lab is a PodmanLab (test/runtimes/podman.ts): private host netns,
 // config, storage and cgroup parent, removed afterwards. quantumd is started explicitly (autostart
 // is not on this branch). Bounded: `iterations` rounds, subjects interleaved in each round.
-import { writeFileSync } from "node:fs";
+import { symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 
@@ -105,7 +105,7 @@ function referenceConflist(name, o) {
 }
 
 /** podman figures; `root` is the repository. */
-export async function podmanFigures({ root, iterations }) {
+export async function podmanFigures({ root, iterations, baseline }) {
   const { PodmanLab, IMAGE } = await import("../dist/test/runtimes/podman.js");
   const { TestDaemon } = await import("../dist/test/server/daemon.js");
   const busybox = "/bin/busybox";
@@ -126,10 +126,20 @@ export async function podmanFigures({ root, iterations }) {
   // CNI backend: the reference and quantum's configurations side by side in one lab.
   const lab = new PodmanLab("cni");
   let daemon;
+  let before;
   try {
     await lab.importImage(busybox);
     daemon = new TestDaemon(lab.host.name, { dataDirs: [lab.dataDir] });
     await daemon.start();
+    if (baseline) {
+      // The baseline's shim under another type name (podman finds plugins by type), its own quantumd.
+      symlinkSync(join(baseline, "bin/quantum"), join(lab.pluginDir, "quantum-before"));
+      before = new TestDaemon(lab.host.name, {
+        dataDirs: [join(lab.root, "before")],
+        bin: join(baseline, "bin/quantumd"),
+      });
+      await before.start();
+    }
     const absent = join(lab.root, "no-quantumd.sock");
     const nets = {
       reference: referenceConflist("qb-ref", {
@@ -160,6 +170,17 @@ export async function podmanFigures({ root, iterations }) {
         socketPath: absent,
       }),
     };
+    if (before) {
+      const conf = quantumConflist("qb-qbef", {
+        bridge: "qbpq3",
+        subnet: "10.216.0.0/24",
+        gateway: "10.216.0.1",
+        dataDir: join(lab.root, "before"),
+        socketPath: before.socket,
+      });
+      conf.plugins[0].type = "quantum-before";
+      nets["quantum-before"] = conf;
+    }
     for (const [, conf] of Object.entries(nets)) {
       writeFileSync(join(lab.configDir, `${conf.name}.conflist`), JSON.stringify(conf));
       lab.networks.add(conf.name);
@@ -173,11 +194,18 @@ export async function podmanFigures({ root, iterations }) {
         "quantum-env": { network: "qb-qenv", env: { QUANTUM_SOCKET: daemon.socket } },
         "quantum-socketPath": { network: "qb-qsp" },
         "quantum-direct": { network: "qb-qdir" },
+        ...(before ? { "quantum-before": { network: "qb-qbef" } } : {}),
       },
       iterations,
     );
     out.raw.cni = m;
-    for (const k of ["reference", "quantum-env", "quantum-socketPath", "quantum-direct"]) {
+    for (const k of [
+      "reference",
+      "quantum-env",
+      "quantum-socketPath",
+      "quantum-direct",
+      ...(before ? ["quantum-before"] : []),
+    ]) {
       out.cost[k] = { run: m[k].run - m.none.run, rm: m[k].rm - m.none.rm };
     }
     // The headline quantum figure: what a user gets by default today (a daemon named by socketPath).
@@ -186,6 +214,7 @@ export async function podmanFigures({ root, iterations }) {
       "quantumd started explicitly (autostart not on this branch); quantum-direct: socketPath names no daemon, the shim runs the plugin in-process",
     );
   } finally {
+    await before?.cleanup();
     await daemon?.cleanup();
     await lab.cleanup();
   }

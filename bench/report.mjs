@@ -32,11 +32,11 @@ export function report({ root, results, iterations, concurrent }) {
     `\nquantum via shim → quantumd, quantum direct mode, reference bridge+host-local; ${iterations} iterations, fresh netns each; load average ${load.join(" ")}\n`,
   );
   console.log(
-    `${"figure".padEnd(32)}${"daemon".padStart(9)}${"direct".padStart(9)}${"reference".padStart(11)}${"daemon/ref".padStart(12)}${"direct/ref".padStart(12)}`,
+    `${"figure".padEnd(32)}${"daemon".padStart(9)}${"direct".padStart(9)}${"reference".padStart(11)}${"daemon/ref".padStart(12)}${"direct/ref".padStart(12)}${"before".padStart(9)}${"before/ref".padStart(12)}`,
   );
-  for (const [label, a, b, c] of rows) {
+  for (const [label, a, bb, c, e] of rows) {
     console.log(
-      `${label.padEnd(32)}${f(a).padStart(9)}${f(b).padStart(9)}${f(c).padStart(11)}${f(ratio(a, c)).padStart(12)}${f(ratio(b, c)).padStart(12)}`,
+      `${label.padEnd(32)}${f(a).padStart(9)}${f(bb).padStart(9)}${f(c).padStart(11)}${f(ratio(a, c)).padStart(12)}${f(ratio(bb, c)).padStart(12)}${f(e).padStart(9)}${f(ratio(e, c)).padStart(12)}`,
     );
   }
   const scale = d.scale;
@@ -56,8 +56,8 @@ export function report({ root, results, iterations, concurrent }) {
   }
   if (q) targets.push(["direct ADD p50/ref ≤ 4", q.ADD.p50 / r.ADD.p50, 4]);
   if (d.concurrentDel.linkDeletionBatches) {
-    const b = d.concurrentDel.linkDeletionBatches;
-    console.log(`daemon link deletions so far: ${b.links} links in ${b.batches} batches`);
+    const lb = d.concurrentDel.linkDeletionBatches;
+    console.log(`daemon link deletions so far: ${lb.links} links in ${lb.batches} batches`);
   }
   const dv = results.daemonDeferRelease?.DEL;
   if (dv) {
@@ -87,7 +87,8 @@ export function report({ root, results, iterations, concurrent }) {
         results,
         ratios: {
           daemon: Object.fromEntries(rows.map(([l, a, , c]) => [l, ratio(a, c)])),
-          direct: Object.fromEntries(rows.map(([l, , b, c]) => [l, ratio(b, c)])),
+          direct: Object.fromEntries(rows.map(([l, , bb, c]) => [l, ratio(bb, c)])),
+          before: Object.fromEntries(rows.map(([l, , , c, e]) => [l, ratio(e, c)])),
         },
         targets: targets.map(([label, value, limit]) => ({
           label,

@@ -17,6 +17,9 @@ const concurrent = Number(process.env.BENCH_CONCURRENT ?? 50);
 const refDir = process.env.CNI_REFERENCE_DIR ?? "/usr/lib/cni";
 // BENCH_QUICK=1: only the daemon and the reference, no scale figures or variants (while iterating).
 const quick = process.env.BENCH_QUICK === "1";
+// BENCH_BASELINE=DIR: a built checkout of an earlier commit; its shim → its own quantumd is measured
+// too (subject "before"), so before and after come from the same run.
+const baseline = process.env.BENCH_BASELINE;
 
 if (process.argv[2] !== "--inner") {
   // Outer: make the private host netns, re-exec inside it, always clean up.
@@ -73,16 +76,39 @@ async function inner() {
   const nsPath = (n) => `/run/netns/qbench-${id}-${n}`;
   const baseEnv = { PATH: process.env.PATH, CNI_IFNAME: "eth0" };
   const daemon = await startDaemon({ root, socket: join(data, "quantumd.sock"), dataDir: join(data, "d") });
+  const before = baseline
+    ? await startDaemon({ root: baseline, socket: join(data, "before.sock"), dataDir: join(data, "b") })
+    : undefined;
   try {
-    await benchAll({ id, data, nsPath, baseEnv, daemon });
+    await benchAll({ id, data, nsPath, baseEnv, daemon, before });
   } finally {
+    await before?.stop();
     await daemon.stop();
     rmSync(data, { recursive: true, force: true });
   }
 }
 
-async function benchAll({ id, data, nsPath, baseEnv, daemon }) {
+async function benchAll({ id, data, nsPath, baseEnv, daemon, before }) {
   const subjects = {
+    ...(before
+      ? {
+          // The same, built from BENCH_BASELINE.
+          before: {
+            bin: join(baseline, "bin/quantum"),
+            path: `${join(baseline, "bin")}:${refDir}`,
+            env: { QUANTUM_SOCKET: join(data, "before.sock") },
+            conf: (v) => ({
+              cniVersion: v,
+              name: "qbbench",
+              type: "quantum",
+              driver: "bridge",
+              bridge: "qbb0",
+              subnet: "10.203.0.0/16",
+              dataDir: join(data, "b"),
+            }),
+          },
+        }
+      : {}),
     // The shim (bin/quantum) → quantumd.
     daemon: {
       bin: join(root, "bin/quantum"),
@@ -171,15 +197,16 @@ async function benchAll({ id, data, nsPath, baseEnv, daemon }) {
       CNI_NETNS: nsPath(ns),
       CNI_COMMAND: cmd,
     });
-    if (name === "daemon") await daemon.status(true);
+    const d = { daemon, before }[name];
+    if (d) await d.status(true);
     const t0 = performance.now();
     await Promise.all(names.map((ns) => run(s.bin, envOf(ns, "ADD"), conf)));
     const burst = performance.now() - t0;
-    const loopDelay = name === "daemon" ? (await daemon.status()).eventLoopDelayMs : undefined;
+    const loopDelay = d ? (await d.status()).eventLoopDelayMs : undefined;
     const t1 = performance.now();
     await Promise.all(names.map((ns) => run(s.bin, envOf(ns, "DEL"), conf)));
     const delBurst = performance.now() - t1;
-    const batches = name === "daemon" ? (await daemon.status()).linkDeletionBatches : undefined;
+    const batches = d ? (await d.status()).linkDeletionBatches : undefined;
     for (const ns of names) spawnSync("ip", ["netns", "del", `qbench-${id}-${ns}`]);
     results[name] = {
       ADD: { p50: pct(times.ADD, 50), p90: pct(times.ADD, 90) },
@@ -221,6 +248,6 @@ async function benchAll({ id, data, nsPath, baseEnv, daemon }) {
       extraArgs: ["--defer-release"],
     });
   }
-  if (process.env.BENCH_RUNTIMES !== "0") results.runtimes = await runtimeFigures({ root });
+  if (process.env.BENCH_RUNTIMES !== "0") results.runtimes = await runtimeFigures({ root, baseline });
   report({ root, results, iterations, concurrent });
 }

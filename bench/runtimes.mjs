@@ -4,7 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 
-export async function runtimeFigures({ root }) {
+export async function runtimeFigures({ root, baseline }) {
   const iterations = Number(process.env.BENCH_RUNTIME_ITERATIONS ?? 8);
   if (process.getuid?.() !== 0) return { skipped: "needs root" };
   const setup = spawnSync("bash", [join(root, "scripts/install-runtimes.sh"), "--bench"], { stdio: "inherit" });
@@ -12,7 +12,7 @@ export async function runtimeFigures({ root }) {
   const out = {};
   const { podmanFigures } = await import("./podman.mjs");
   try {
-    out.podman = await podmanFigures({ root, iterations });
+    out.podman = await podmanFigures({ root, iterations, baseline });
   } catch (err) {
     out.podmanError = String(err?.stack ?? err);
     console.error(`podman figures failed: ${out.podmanError}`);

@@ -22,6 +22,8 @@ export interface DaemonOptions {
   extraArgs?: string[];
   /** Extra environment for the daemon (tuning knobs such as QUANTUMD_REAP_IDLE_MS). */
   env?: Record<string, string>;
+  /** Another build's bin/quantumd (the bench's baseline); default this tree's. */
+  bin?: string;
 }
 
 export interface HttpReply {
@@ -59,7 +61,7 @@ export class TestDaemon {
     const o = this.opts;
     const args = [
       `--net=/run/netns/${this.hostNetns}`,
-      quantumdBin,
+      o.bin ?? quantumdBin,
       "--socket",
       this.socket,
       "--reconcile-grace-ms",
