@@ -11,22 +11,15 @@ export function report({ root, results, iterations, concurrent }) {
   const d = results.daemon;
   const q = results.quantum;
   const r = results.reference;
+  const b = results.before;
   const rows = [];
   for (const op of ["ADD", "CHECK", "DEL"]) {
-    for (const p of ["p50", "p90"]) rows.push([`${op} ${p} (ms)`, d[op][p], q?.[op][p], r[op][p]]);
+    for (const p of ["p50", "p90"]) rows.push([`${op} ${p} (ms)`, d[op][p], q?.[op][p], r[op][p], b?.[op][p]]);
   }
-  rows.push([
-    `${concurrent} concurrent ADDs (ms total)`,
-    d.concurrentAdd.totalMs,
-    q?.concurrentAdd.totalMs,
-    r.concurrentAdd.totalMs,
-  ]);
-  rows.push([
-    `${concurrent} concurrent DELs (ms total)`,
-    d.concurrentDel.totalMs,
-    q?.concurrentDel.totalMs,
-    r.concurrentDel.totalMs,
-  ]);
+  for (const k of ["concurrentAdd", "concurrentDel"]) {
+    const label = `${concurrent} concurrent ${k === "concurrentAdd" ? "ADDs" : "DELs"} (ms total)`;
+    rows.push([label, d[k].totalMs, q?.[k].totalMs, r[k].totalMs, b?.[k]?.totalMs]);
+  }
   const load = loadavg().map((x) => x.toFixed(2));
   console.log(
     `\nquantum via shim → quantumd, quantum direct mode, reference bridge+host-local; ${iterations} iterations, fresh netns each; load average ${load.join(" ")}\n`,
