@@ -28,6 +28,8 @@ export const NLM_F = {
   REQUEST: 0x1,
   MULTI: 0x2,
   ACK: 0x4,
+  /** Ask the kernel to send the request's notification back to us too (RTM_NEWLINK: Linux >= 6.2). */
+  ECHO: 0x8,
   DUMP_INTR: 0x10,
   DUMP: 0x300,
   REPLACE: 0x100,

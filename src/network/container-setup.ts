@@ -5,6 +5,8 @@ import type { AssignedIp, RouteSpec } from "./types.js";
  * Layer 3 inside the container's netns, shared by every driver: loopback up, IPv6 without DAD
  * (so addresses are usable at once, as reference bridge does with accept_dad=0), addresses,
  * link up, then routes. A route without `gw` goes via its family's gateway.
+ * @param known the interface's ifindex and MAC when the caller knows them already (the bridge
+ *   driver: the veth's peer index and the MAC it gave the peer), which saves reading it back
  */
 export function configureContainerL3(
   ctr: Rtnl,
@@ -12,10 +14,11 @@ export function configureContainerL3(
   ifname: string,
   ips: AssignedIp[],
   routes: RouteSpec[],
-): Link {
+  known?: { index: number; mac: string },
+): Pick<Link, "index" | "mac"> {
   const lo = ctr.getLink("lo");
   if (lo && !lo.up) ctr.setLink(lo.index, { up: true });
-  const link = ctr.getLink(ifname);
+  const link = known ?? ctr.getLink(ifname);
   if (!link) throw new Error(`interface "${ifname}" is missing in ${netnsPath} right after creation`);
   if (ips.some((ip) => ip.family === 6)) {
     writeSysctl("net/ipv6/conf/all/disable_ipv6", "0", netnsPath);
