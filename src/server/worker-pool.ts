@@ -2,9 +2,10 @@
 // Each worker runs one job at a time; the scheduler keeps at most `size` jobs running, and the pool
 // queues any excess rather than failing. A worker that dies is replaced and its job fails.
 // A fast DEL frees its worker at once and leaves its link deletion held back in that worker; the
-// pool has a worker delete all it holds together ("reap") once it has sat idle for REAP_IDLE_MS,
-// or before its next job once it holds REAP_BATCH_MAX or has held one for REAP_MAX_AGE_MS. Under a
-// burst of DELs, many links thus share one request and its RCU grace periods (measured: bench/).
+// pool has a worker delete all it holds together ("reap") as soon as it is free while another
+// worker is free too, once it has sat idle for REAP_IDLE_MS, or before its next job once it holds
+// REAP_BATCH_MAX or has held one for REAP_MAX_AGE_MS. Under a burst of DELs every worker is busy,
+// so many links share one request and its RCU grace periods (measured: bench/).
 import { Worker } from "node:worker_threads";
 import type { ReconcileReport } from "../manager/index.js";
 import type { EngineOptions } from "./engine.js";
@@ -156,6 +157,9 @@ export class WorkerPool {
       if (slot.job) continue;
       if (slot.heldBack.size > 0 && this.#mustReap(slot)) this.#reap(slot);
       else if (this.#queue.length > 0) this.#post(slot, this.#queue.shift()!);
+      // Another worker is free to serve what comes next: delete now, before the next ADD or
+      // CHECK would wait behind the deletion for RTNL. Otherwise a burst is on: hold, batch.
+      else if (slot.heldBack.size > 0 && this.#slots.some((o) => o !== slot && !o.job)) this.#reap(slot);
       else if (slot.heldBack.size > 0) this.#scheduleIdleReap();
     }
   }

@@ -8,7 +8,10 @@ import { Lab, resultIp } from "../dataplane/fixture.js";
 import { ipJson, type TestNetns } from "../helpers/netns.js";
 import { TestDaemon } from "./daemon.js";
 
-/** Long enough that a held-back deletion is still held when the test looks (the age trigger needs another job). */
+/**
+ * One worker (no other free worker to trigger an immediate deletion) and an idle trigger long
+ * enough that a held-back deletion is still held when the test looks.
+ */
 const REAP_IDLE_MS = "1500";
 
 function links(ns: TestNetns): string[] {
@@ -23,7 +26,11 @@ describe("batched link deletions of concurrent DELs", { timeout: 300_000 }, () =
   let conf: Record<string, unknown>;
   before(async () => {
     lab = new Lab();
-    daemon = new TestDaemon(lab.host.name, { dataDirs: [lab.dataDir], env: { QUANTUMD_REAP_IDLE_MS: REAP_IDLE_MS } });
+    daemon = new TestDaemon(lab.host.name, {
+      dataDirs: [lab.dataDir],
+      workers: 1,
+      env: { QUANTUMD_REAP_IDLE_MS: REAP_IDLE_MS },
+    });
     await daemon.start();
     conf = lab.config({ subnet: "10.93.0.0/24", gateway: "10.93.0.1" });
   });
@@ -89,5 +96,46 @@ describe("batched link deletions of concurrent DELs", { timeout: 300_000 }, () =
     assert.equal(await daemon.stop(), 0);
     for (const c of cs) assert.deepEqual(links(c.ns), ["lo"], `${c.cid}: eth0 gone`);
     lab.assertNothingLeft("10.93.", "after SIGTERM");
+  });
+});
+
+describe("batched link deletions with the default two workers", { timeout: 300_000 }, () => {
+  let lab: Lab;
+  let daemon: TestDaemon;
+  before(async () => {
+    lab = new Lab();
+    daemon = new TestDaemon(lab.host.name, { dataDirs: [lab.dataDir] });
+    await daemon.start();
+  });
+  after(async () => {
+    await daemon?.cleanup();
+    lab?.cleanup();
+  });
+
+  it("a single DEL's link goes at once (the other worker is free); a burst's links share requests", async () => {
+    const conf = lab.config({ subnet: "10.93.1.0/24", gateway: "10.93.1.1" });
+    const run = (command: "ADD" | "DEL", cid: string, ns: TestNetns) =>
+      lab.run({ command, containerId: cid, netns: ns.path, config: conf, extraEnv: daemon.env });
+    const one = lab.container();
+    assert.equal((await run("ADD", "bd2-one", one)).code, 0);
+    assert.equal((await run("DEL", "bd2-one", one)).code, 0);
+    await daemon.idle();
+    assert.deepEqual(links(one), ["lo"]);
+    const cs = Array.from({ length: 30 }, (_, i) => ({ cid: `bd2-${i}`, ns: lab.container() }));
+    for (const c of cs) assert.equal((await run("ADD", c.cid, c.ns)).code, 0);
+    const before = (await daemon.status())["linkDeletionBatches"] as { batches: number; links: number };
+    const dels = await Promise.all(cs.map((c) => run("DEL", c.cid, c.ns)));
+    assert.deepEqual(
+      dels.filter((r) => r.code !== 0).map((r) => r.stdout),
+      [],
+    );
+    await daemon.idle();
+    const afterAll = (await daemon.status())["linkDeletionBatches"] as { batches: number; links: number };
+    console.log(
+      `# 2 workers, 30 concurrent DELs: ${afterAll.links - before.links} links in ${afterAll.batches - before.batches} batches`,
+    );
+    assert.equal(afterAll.links - before.links, 30);
+    for (const c of cs) assert.deepEqual(links(c.ns), ["lo"], `${c.cid}: eth0 gone`);
+    lab.assertNothingLeft("10.93.1.", "after 30 DELs");
   });
 });
