@@ -3,16 +3,23 @@
 // Runs itself inside a private "host" netns; each iteration gets a fresh container netns.
 // Prints a table with ratios quantum/reference and saves JSON under bench/results/.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { delVariant, scaleFigures, startDaemon } from "./daemon.mjs";
+import { report } from "./report.mjs";
+import { runtimeFigures } from "./runtimes.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const iterations = Number(process.env.BENCH_ITERATIONS ?? 40);
 const concurrent = Number(process.env.BENCH_CONCURRENT ?? 50);
 const refDir = process.env.CNI_REFERENCE_DIR ?? "/usr/lib/cni";
+// BENCH_QUICK=1: only the daemon and the reference, no scale figures or variants (while iterating).
+const quick = process.env.BENCH_QUICK === "1";
+// BENCH_BASELINE=DIR: a built checkout of an earlier commit; its shim → its own quantumd is measured
+// too (subject "before"), so before and after come from the same run.
+const baseline = process.env.BENCH_BASELINE;
 
 if (process.argv[2] !== "--inner") {
   // Outer: make the private host netns, re-exec inside it, always clean up.
@@ -74,16 +81,39 @@ async function inner() {
   const nsPath = (n) => `/run/netns/qbench-${id}-${n}`;
   const baseEnv = { PATH: process.env.PATH, CNI_IFNAME: "eth0" };
   const daemon = await startDaemon({ root, socket: join(data, "quantumd.sock"), dataDir: join(data, "d") });
+  const before = baseline
+    ? await startDaemon({ root: baseline, socket: join(data, "before.sock"), dataDir: join(data, "b") })
+    : undefined;
   try {
-    await benchAll({ id, data, nsPath, baseEnv, daemon });
+    await benchAll({ id, data, nsPath, baseEnv, daemon, before });
   } finally {
+    await before?.stop();
     await daemon.stop();
     rmSync(data, { recursive: true, force: true });
   }
 }
 
-async function benchAll({ id, data, nsPath, baseEnv, daemon }) {
+async function benchAll({ id, data, nsPath, baseEnv, daemon, before }) {
   const subjects = {
+    ...(before
+      ? {
+          // The same, built from BENCH_BASELINE.
+          before: {
+            bin: join(baseline, "bin/quantum"),
+            path: `${join(baseline, "bin")}:${refDir}`,
+            env: { QUANTUM_SOCKET: join(data, "before.sock") },
+            conf: (v) => ({
+              cniVersion: v,
+              name: "qbbench",
+              type: "quantum",
+              driver: "bridge",
+              bridge: "qbb0",
+              subnet: "10.203.0.0/16",
+              dataDir: join(data, "b"),
+            }),
+          },
+        }
+      : {}),
     // The shim (bin/quantum) → quantumd.
     daemon: {
       bin: join(root, "bin/quantum"),
@@ -134,6 +164,7 @@ async function benchAll({ id, data, nsPath, baseEnv, daemon }) {
   const results = {};
   let n = 0;
   for (const [name, s] of Object.entries(subjects)) {
+    if (quick && name === "quantum") continue;
     const times = { ADD: [], CHECK: [], DEL: [] };
     for (let i = 0; i < iterations; i++) {
       const ns = `c${n++}`;
@@ -172,119 +203,57 @@ async function benchAll({ id, data, nsPath, baseEnv, daemon }) {
       CNI_NETNS: nsPath(ns),
       CNI_COMMAND: cmd,
     });
-    if (name === "daemon") await daemon.status(true);
+    const d = { daemon, before }[name];
+    if (d) await d.status(true);
     const t0 = performance.now();
     await Promise.all(names.map((ns) => run(s.bin, envOf(ns, "ADD"), conf)));
     const burst = performance.now() - t0;
-    const loopDelay = name === "daemon" ? (await daemon.status()).eventLoopDelayMs : undefined;
+    const loopDelay = d ? (await d.status()).eventLoopDelayMs : undefined;
+    const t1 = performance.now();
     await Promise.all(names.map((ns) => run(s.bin, envOf(ns, "DEL"), conf)));
+    const delBurst = performance.now() - t1;
+    const batches = d ? (await d.status()).linkDeletionBatches : undefined;
     for (const ns of names) spawnSync("ip", ["netns", "del", `qbench-${id}-${ns}`]);
     results[name] = {
       ADD: { p50: pct(times.ADD, 50), p90: pct(times.ADD, 90) },
       CHECK: { p50: pct(times.CHECK, 50), p90: pct(times.CHECK, 90) },
       DEL: { p50: pct(times.DEL, 50), p90: pct(times.DEL, 90) },
       concurrentAdd: { n: concurrent, totalMs: burst, ...(loopDelay ? { eventLoopDelayMs: loopDelay } : {}) },
+      concurrentDel: { n: concurrent, totalMs: delBurst, ...(batches ? { linkDeletionBatches: batches } : {}) },
     };
   }
-  // Daemon scale: ADD p99 with 10 vs 1000 attachments present, RSS at 1000.
-  const sd = subjects.daemon;
-  const scale = await scaleFigures({
-    id,
-    subject: sd,
-    run,
-    pct,
-    envOf: (ns, cmd) => ({
-      ...baseEnv,
-      ...sd.env,
-      CNI_PATH: sd.path,
-      CNI_CONTAINERID: `scale-${ns}`,
-      CNI_NETNS: `/run/netns/${ns}`,
-      CNI_COMMAND: cmd,
-    }),
-  });
-  scale.rssMbAt1000 = daemon.rssMb();
-  results.daemon.scale = scale;
-  // The same DEL with --defer-release (firewall and addresses released after the answer too).
-  results.daemonDeferRelease = await delVariant({
-    root,
-    data,
-    id,
-    subject: sd,
-    run,
-    pct,
-    baseEnv,
-    iterations,
-    extraArgs: ["--defer-release"],
-  });
-
-  const d = results.daemon;
-  const q = results.quantum;
-  const r = results.reference;
-  const rows = [];
-  for (const op of ["ADD", "CHECK", "DEL"]) {
-    for (const p of ["p50", "p90"]) rows.push([`${op} ${p} (ms)`, d[op][p], q[op][p], r[op][p]]);
+  if (!quick) {
+    // Daemon scale: ADD p99 with 10 vs 1000 attachments present, RSS at 1000.
+    const sd = subjects.daemon;
+    const scale = await scaleFigures({
+      id,
+      subject: sd,
+      run,
+      pct,
+      envOf: (ns, cmd) => ({
+        ...baseEnv,
+        ...sd.env,
+        CNI_PATH: sd.path,
+        CNI_CONTAINERID: `scale-${ns}`,
+        CNI_NETNS: `/run/netns/${ns}`,
+        CNI_COMMAND: cmd,
+      }),
+    });
+    scale.rssMbAt1000 = daemon.rssMb();
+    results.daemon.scale = scale;
+    // The same DEL with --defer-release (firewall and addresses released after the answer too).
+    results.daemonDeferRelease = await delVariant({
+      root,
+      data,
+      id,
+      subject: sd,
+      run,
+      pct,
+      baseEnv,
+      iterations,
+      extraArgs: ["--defer-release"],
+    });
   }
-  rows.push([
-    `${concurrent} concurrent ADDs (ms total)`,
-    d.concurrentAdd.totalMs,
-    q.concurrentAdd.totalMs,
-    r.concurrentAdd.totalMs,
-  ]);
-  const load = loadavg().map((x) => x.toFixed(2));
-  console.log(
-    `\nquantum via shim → quantumd, quantum direct mode, reference bridge+host-local; ${iterations} iterations, fresh netns each; load average ${load.join(" ")}\n`,
-  );
-  console.log(
-    `${"figure".padEnd(32)}${"daemon".padStart(9)}${"direct".padStart(9)}${"reference".padStart(11)}${"daemon/ref".padStart(12)}${"direct/ref".padStart(12)}`,
-  );
-  for (const [label, a, b, c] of rows) {
-    console.log(
-      `${label.padEnd(32)}${a.toFixed(2).padStart(9)}${b.toFixed(2).padStart(9)}${c.toFixed(2).padStart(11)}${(a / c).toFixed(2).padStart(12)}${(b / c).toFixed(2).padStart(12)}`,
-    );
-  }
-  const targets = [
-    ["ADD p50 daemon/ref ≤ 0.4", d.ADD.p50 / r.ADD.p50, 0.4],
-    ["DEL p50 daemon/ref ≤ 0.3", d.DEL.p50 / r.DEL.p50, 0.3],
-    ["CHECK p50 daemon/ref ≤ 0.5", d.CHECK.p50 / r.CHECK.p50, 0.5],
-    [`${concurrent} concurrent ADDs daemon/ref ≤ 0.3`, d.concurrentAdd.totalMs / r.concurrentAdd.totalMs, 0.3],
-    ["ADD p99 @1000 / p99 @10 ≤ 1.5", scale.atLarge.p99 / scale.atSmall.p99, 1.5],
-    ["direct ADD p50/ref ≤ 4", q.ADD.p50 / r.ADD.p50, 4],
-    ["daemon RSS @1000 (MB) ≤ 120", scale.rssMbAt1000, 120],
-  ];
-  console.log(
-    `\ndaemon ADD at ${scale.small} attachments: p50 ${scale.atSmall.p50.toFixed(2)} p99 ${scale.atSmall.p99.toFixed(2)} ms; at ${scale.large}: p50 ${scale.atLarge.p50.toFixed(2)} p99 ${scale.atLarge.p99.toFixed(2)} ms (${scale.samples} samples each)`,
-  );
-  const dv = results.daemonDeferRelease.DEL;
-  console.log(
-    `daemon --defer-release DEL: p50 ${dv.p50.toFixed(2)} p90 ${dv.p90.toFixed(2)} ms (ratio to reference p50 ${(dv.p50 / r.DEL.p50).toFixed(2)})`,
-  );
-  if (d.concurrentAdd.eventLoopDelayMs) {
-    console.log(
-      `daemon event-loop delay during the concurrent ADDs (ms): ${JSON.stringify(d.concurrentAdd.eventLoopDelayMs)}`,
-    );
-  }
-  console.log("\ntargets");
-  for (const [label, value, limit] of targets) {
-    console.log(`  ${label.padEnd(40)}${value.toFixed(2).padStart(8)}  ${value <= limit ? "met" : "NOT met"}`);
-  }
-  const file = join(root, "bench/results", `bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-  writeFileSync(
-    file,
-    JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        iterations,
-        loadavg: loadavg(),
-        results,
-        ratios: {
-          daemon: Object.fromEntries(rows.map(([l, a, , c]) => [l, a / c])),
-          direct: Object.fromEntries(rows.map(([l, , b, c]) => [l, b / c])),
-        },
-        targets: targets.map(([label, value, limit]) => ({ label, value, limit, met: value <= limit })),
-      },
-      null,
-      2,
-    ),
-  );
-  console.log(`\nsaved ${file}`);
+  if (process.env.BENCH_RUNTIMES !== "0") results.runtimes = await runtimeFigures({ root, baseline });
+  report({ root, results, iterations, concurrent });
 }

@@ -2,9 +2,14 @@
 # Installs the container runtimes the runtime tests (test/runtimes) drive: podman (CNI backend, runc),
 # containerd, a static busybox for the image, and the reference CNI plugins. Idempotent and quiet; run as root.
 # Nothing is configured here: the tests keep every runtime on private config, storage and namespaces.
+# With --bench, also what only `npm run bench` needs (bench/runtimes.mjs calls it so): netavark,
+# podman's default network backend (Debian's 1.4, matching podman 4.3; no service, no DNS daemon).
 set -euo pipefail
 
 need=()
+if [ "${1:-}" = "--bench" ]; then
+  [ -x /usr/lib/podman/netavark ] || need+=(netavark)
+fi
 command -v podman >/dev/null || need+=(podman)
 command -v runc >/dev/null || need+=(runc)
 dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q "ok installed" || need+=(busybox-static)

@@ -192,7 +192,8 @@ async function main(): Promise<void> {
       idleMs: idleExitSeconds * 1000,
       busy: () => {
         const s = server.status();
-        return s.running + s.waiting > 0;
+        // Link deletions held for a batch are work too: never idle while one waits.
+        return s.running + s.waiting + s.pendingLinkDeletions > 0;
       },
       onIdle: () => void stop("idle"),
     });

@@ -28,6 +28,8 @@ export const NLM_F = {
   REQUEST: 0x1,
   MULTI: 0x2,
   ACK: 0x4,
+  /** Ask the kernel to send the request's notification back to us too (RTM_NEWLINK: Linux >= 6.2). */
+  ECHO: 0x8,
   DUMP_INTR: 0x10,
   DUMP: 0x300,
   REPLACE: 0x100,
@@ -53,6 +55,8 @@ export const IFLA = {
   OPERSTATE: 16,
   LINKINFO: 18,
   NET_NS_FD: 28,
+  /** The link's group (u32; 0 is everyone's default): RTM_DELLINK with only a group deletes all its links. */
+  GROUP: 27,
   EXT_MASK: 29,
   LINK_NETNSID: 37,
 } as const;

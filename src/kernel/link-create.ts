@@ -14,6 +14,7 @@ import {
 import { KernelError } from "./errors.js";
 import { parseIp, parseMac } from "./ip.js";
 import { checkIfName, getLink } from "./link.js";
+import { decodeLink } from "./link-decode.js";
 import { MessageBuilder } from "./netlink-message.js";
 import { encodeIfInfo } from "./rtnl-headers.js";
 import type { BridgeOptions, Link, MacvlanOptions, RtnlChannel, VethOptions, VxlanOptions } from "./types.js";
@@ -28,10 +29,10 @@ interface Common {
 }
 
 /** A create request with the attributes every kind shares. */
-function newLink(o: Common): MessageBuilder {
+function newLink(o: Common, extraFlags = 0): MessageBuilder {
   checkIfName(o.name);
   const up = o.up ? { flags: IFF.UP, change: IFF.UP } : {};
-  const m = new MessageBuilder(RTM.NEWLINK, CREATE).header(encodeIfInfo(up)).str(IFLA.IFNAME, o.name);
+  const m = new MessageBuilder(RTM.NEWLINK, CREATE | extraFlags).header(encodeIfInfo(up)).str(IFLA.IFNAME, o.name);
   if (o.mtu !== undefined) m.u32(IFLA.MTU, o.mtu);
   if (o.mac !== undefined) m.attr(IFLA.ADDRESS, parseMac(o.mac));
   return m;
@@ -51,9 +52,9 @@ export function addBridge(ch: RtnlChannel, o: BridgeOptions): Link {
 }
 
 /** The RTM_NEWLINK that creates a veth pair (exported for encoding tests). */
-export function buildVethRequest(o: VethOptions): MessageBuilder {
+export function buildVethRequest(o: VethOptions, extraFlags = 0): MessageBuilder {
   checkIfName(o.peerName);
-  const m = newLink(o);
+  const m = newLink(o, extraFlags);
   if (o.master !== undefined) m.u32(IFLA.MASTER, o.master);
   m.nest(IFLA.LINKINFO, (li) => {
     li.str(IFLA_INFO.KIND, "veth");
@@ -74,11 +75,16 @@ export function buildVethRequest(o: VethOptions): MessageBuilder {
 /**
  * Creates a veth pair in one request: the host end here (with master and up), the peer born
  * inside peerNetnsFd under its final name, so nothing is moved or renamed afterwards.
- * @returns the host end, read back.
+ * @returns the host end as the kernel echoed it (NLM_F_ECHO; `master` as requested, since the
+ *   kernel echoes before it enslaves), or read back where the kernel does not echo (< 6.2).
  */
 export function addVeth(ch: RtnlChannel, o: VethOptions): Link {
-  ch.call(buildVethRequest(o), "addVeth", `veth ${o.name}`);
-  return readBack(ch, o.name, "veth");
+  const m = buildVethRequest(o, NLM_F.ECHO);
+  const replies = ch.call(m, "addVeth", `veth ${o.name}`);
+  // The echo saves a GETLINK, one more turn for RTNL (which every netns on the machine shares).
+  const echo = replies.map((r) => (r.type === RTM.NEWLINK ? decodeLink(r) : undefined)).find((l) => l?.name === o.name);
+  if (!echo) return readBack(ch, o.name, "veth");
+  return o.master !== undefined ? { ...echo, master: o.master } : echo;
 }
 
 /** Creates a macvlan on parentIndex; with netnsFd it is born inside that netns (nothing to return here). */

@@ -18,7 +18,7 @@ describe("link requests", () => {
     assert.ok(first);
     const { msg } = first;
     assert.equal(msg.type, RTM.NEWLINK);
-    assert.equal(msg.flags, NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE | NLM_F.EXCL);
+    assert.equal(msg.flags, NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE | NLM_F.EXCL | NLM_F.ECHO);
     const h = decodeIfInfo(msg.body);
     assert.equal(h.flags & IFF.UP, IFF.UP);
     assert.equal(h.change & IFF.UP, IFF.UP);
@@ -36,9 +36,18 @@ describe("link requests", () => {
     assert.equal(attrStr(pa, IFLA.IFNAME), "eth0");
     assert.equal(attrU32(pa, IFLA.NET_NS_FD), 11);
     assert.equal(attrU32(pa, IFLA.MTU), 1400);
-    // Then the host end is read back by name.
+    // A kernel that does not echo (this fake): the host end is read back by name.
     assert.equal(ch.sent[1]?.msg.type, RTM.GETLINK);
     assert.equal(ch.sent[1]?.object, "link qkveth0");
+  });
+
+  it("addVeth: a kernel that echoes the new link saves the read back; master is the one requested", () => {
+    const ch = new FakeChannel((req) => (req.type === RTM.NEWLINK ? [linkReply(5, "qkveth0")] : []));
+    const link = addVeth(ch, { name: "qkveth0", peerName: "eth0", peerNetnsFd: 11, master: 3, up: true });
+    assert.equal(ch.sent.length, 1, "one request: no GETLINK");
+    assert.equal(link.index, 5);
+    assert.equal(link.name, "qkveth0");
+    assert.equal(link.master, 3);
   });
 
   it("rejects invalid interface names before sending anything", () => {

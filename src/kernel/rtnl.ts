@@ -8,6 +8,7 @@ import { toKernelError } from "./errors.js";
 import type { Family } from "./ip.js";
 import { deleteLink, getLink, getLinkByIndex, listLinks, setBridgePort, setLink } from "./link.js";
 import { addBridge, addMacvlan, addVeth, addVxlan } from "./link-create.js";
+import { deleteLinkGroup, setLinkGroup } from "./link-group.js";
 import { addFdb, addNeighbour, deleteFdb, deleteNeighbour, listFdb, listNeighbours } from "./neighbour.js";
 import { decodeMessage, type MessageBuilder, type NetlinkMessage } from "./netlink-message.js";
 import { checkNetnsPath, netnsError } from "./netns.js";
@@ -111,6 +112,14 @@ export class Rtnl implements T.RtnlChannel {
   /** @throws LinkNotFoundError when absent. */
   deleteLink(nameOrIndex: string | number): void {
     deleteLink(this, nameOrIndex);
+  }
+  /** @throws LinkNotFoundError when absent. */
+  setLinkGroup(nameOrIndex: string | number, group: number): void {
+    setLinkGroup(this, nameOrIndex, group);
+  }
+  /** Deletes all the group's links in one request. @throws LinkNotFoundError when it has none. */
+  deleteLinkGroup(group: number): void {
+    deleteLinkGroup(this, group);
   }
   setBridgePort(index: number, o: T.BridgePortOptions): void {
     setBridgePort(this, index, o);

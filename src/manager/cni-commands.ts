@@ -25,6 +25,7 @@ import {
   type Dataplane,
   type DataplaneOptions,
   Dataplanes,
+  type DeferredLinkDeletion,
   type HostPortRequest,
   NetworkDriverType,
   type NetworkSpec,
@@ -33,8 +34,9 @@ import {
   type RouteSpec,
 } from "../network/index.js";
 import { toCniError } from "./errors.js";
-import { DEFAULT_DATA_DIR, parseQuantumConfig, type QuantumNetConf } from "./network-config.js";
+import { DEFAULT_DATA_DIR, type QuantumNetConf } from "./network-config.js";
 import { execPlugin, findPlugin } from "./plugin-exec.js";
+import { QuantumConfigCache } from "./quantum-config-cache.js";
 
 export interface CniCommandsOptions extends DataplaneOptions {
   /** Used when a config has no `dataDir`. */
@@ -50,6 +52,8 @@ export class CniCommands implements PluginHandlers {
   readonly #dataplanes: Dataplanes;
   readonly #options: CniCommandsOptions;
   readonly #recorded = new Set<string>();
+  /** quantum's keys of each config, parsed once per process (a daemon worker sees the same few). */
+  readonly #configs = new QuantumConfigCache();
 
   constructor(options: CniCommandsOptions = {}) {
     this.#options = options;
@@ -83,17 +87,17 @@ export class CniCommands implements PluginHandlers {
    * are this node's fabric lease, read from the data dir (a local file: ADD and DEL never wait for etcd).
    */
   #parse(config: PluginConfig): QuantumNetConf {
-    const net = parseQuantumConfig(config);
+    const net = this.#configs.parse(config);
     if (net.spec.driver !== NetworkDriverType.Overlay) return net;
     return { ...net, spec: overlaySpec(net.spec, this.#dataDirOf(net)) };
   }
 
   /**
-   * The daemon's DEL fast path: everything but the link deletion now, which is returned to run
-   * after the answer. Undefined when it does not apply (delegated IPAM must see DEL in order; no
+   * The daemon's DEL fast path: everything but the link deletion now, which is returned to finish
+   * after the answer (the daemon batches them: deleteLinksTogether). Undefined when it does not apply (delegated IPAM must see DEL in order; no
    * netns; nothing attached): the caller then runs the normal DEL.
    */
-  delFast(req: PluginRequest, deferRelease: boolean): (() => void) | undefined {
+  delFast(req: PluginRequest, deferRelease: boolean): DeferredLinkDeletion | undefined {
     const { config, env } = req;
     if (!env.netns || !env.containerId || !env.ifname) return undefined;
     const context = `DEL ${env.containerId}/${env.ifname} from network "${config.name}"`;

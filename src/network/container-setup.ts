@@ -5,6 +5,8 @@ import type { AssignedIp, RouteSpec } from "./types.js";
  * Layer 3 inside the container's netns, shared by every driver: loopback up, IPv6 without DAD
  * (so addresses are usable at once, as reference bridge does with accept_dad=0), addresses,
  * link up, then routes. A route without `gw` goes via its family's gateway.
+ * @param known the interface's ifindex and MAC when the caller knows them already (the bridge
+ *   driver: the veth's peer index and the MAC it gave the peer), which saves reading it back
  */
 export function configureContainerL3(
   ctr: Rtnl,
@@ -12,15 +14,18 @@ export function configureContainerL3(
   ifname: string,
   ips: AssignedIp[],
   routes: RouteSpec[],
-): Link {
+  known?: { index: number; mac: string },
+): Pick<Link, "index" | "mac"> {
   const lo = ctr.getLink("lo");
   if (lo && !lo.up) ctr.setLink(lo.index, { up: true });
-  const link = ctr.getLink(ifname);
+  const link = known ?? ctr.getLink(ifname);
   if (!link) throw new Error(`interface "${ifname}" is missing in ${netnsPath} right after creation`);
   if (ips.some((ip) => ip.family === 6)) {
     writeSysctl("net/ipv6/conf/all/disable_ipv6", "0", netnsPath);
     writeSysctl(`net/ipv6/conf/${ifname}/disable_ipv6`, "0", netnsPath);
     writeSysctl(`net/ipv6/conf/${ifname}/accept_dad`, "0", netnsPath);
+  } else {
+    quietIpv6(netnsPath, ifname);
   }
   writeSysctl(`net/ipv4/conf/${ifname}/arp_notify`, "1", netnsPath);
   for (const ip of ips) ctr.addAddress(link.index, ip.address);
@@ -40,6 +45,21 @@ export function configureContainerL3(
     }
   }
   return link;
+}
+
+/**
+ * On a network without IPv6, the interface gets no IPv6 link-local address (addr_gen_mode "none",
+ * before it goes up), so it sends no DAD, MLD or router solicitations. Each of those is multicast
+ * that the bridge floods to every other port: with 900 containers on a bridge it made each ADD
+ * about 2.6x slower (measured: 19.4 ms against 7.5 ms per ADD). IPv6 itself stays on (::1,
+ * addresses added later). A kernel without IPv6 has no such key: nothing to quiet.
+ */
+function quietIpv6(netnsPath: string, ifname: string): void {
+  try {
+    writeSysctl(`net/ipv6/conf/${ifname}/addr_gen_mode`, "1", netnsPath);
+  } catch (err) {
+    if (!(err instanceof KernelError && err.code === "ENOENT")) throw err;
+  }
 }
 
 export function containerRoutes(configRoutes: RouteSpec[], ips: AssignedIp[], addDefault: boolean): RouteSpec[] {

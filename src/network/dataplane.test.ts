@@ -7,6 +7,7 @@ import { NetnsNotFoundError } from "../kernel/index.js";
 import type { Store } from "../store/index.js";
 import { HOLDER_IFNAME } from "./docker/docker-dataplane.js";
 import { AttachmentProblemsError, InterfaceExistsError } from "./errors.js";
+import { finishDeferredDeletion } from "./fast-detach.js";
 import { networkSpec } from "./network-spec.js";
 import { type DriverStep, type FakeDataplane, fakeDataplane } from "./testing/index.js";
 import type { AttachRequest } from "./types.js";
@@ -336,7 +337,7 @@ describe("dataplane DEL fast path", () => {
     assert.deepEqual(f.firewall.ips(SPEC.id), []);
     assert.equal(f.store.listPendingLinkDeletions().length, 1);
     assert.ok(f.kernel.host.get("vethctr1"), "the link waits until after the answer");
-    after();
+    finishDeferredDeletion(after);
     assertNothingLeft(f, "/run/netns/c1");
     assert.deepEqual(f.store.listPendingLinkDeletions(), []);
   });

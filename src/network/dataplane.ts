@@ -11,6 +11,7 @@ import { type DriverTable, driverFor } from "./drivers.js";
 import { AttachmentProblemsError, InterfaceExistsError, NetworkNotReadyError, Problem } from "./errors.js";
 import { detachFast, finishPendingDeletion } from "./fast-detach.js";
 import { allowLocalhostHostPorts, hostPortMappings, recordedHostPorts, recordHasHostPorts } from "./host-ports.js";
+import type { DeferredLinkDeletion } from "./link-deletion.js";
 import { type AuditDeps, auditNetworks, type Finding, type RepairReport, repairFindings } from "./network-audit.js";
 import type { FirewallPort, KernelPort } from "./ports.js";
 import { type NetworkNote, reconcileStore } from "./reconcile.js";
@@ -345,13 +346,14 @@ export class Dataplane {
 
   /**
    * DEL fast path (daemon): releases the firewall elements and the reservation, records the link
-   * for deletion and returns the deletion to run after answering; undefined when nothing is attached.
+   * for deletion and returns the deletion to finish after answering (alone, or with others through
+   * deleteLinksTogether); undefined when nothing is attached.
    */
   delFast(
     spec: NetworkSpec,
     req: { containerId: string; ifname: string; netnsPath: string },
     deferRelease: boolean,
-  ): (() => void) | undefined {
+  ): DeferredLinkDeletion | undefined {
     return detachFast(this.#fastDelDeps(), spec, req, deferRelease);
   }
 

@@ -23,6 +23,11 @@ export interface DriverDetach {
  */
 export interface NetworkDriver {
   readonly type: NetworkDriverType;
+  /**
+   * True when detach does nothing but delete the veth pair whose host end is `hostIfname`: the
+   * daemon may then delete that host end together with other links in one request (link-deletion.ts).
+   */
+  readonly detachIsHostEndDeletion?: boolean;
   /** `ctr` is a socket in the container's netns, already checked to hold no `req.ifname`. */
   attach(
     host: Rtnl,

@@ -1,6 +1,6 @@
 // DEL fast path: answer the runtime once the firewall elements and the reservation are released and
 // the pending link deletion is recorded in the store, then delete the link (~20 ms of kernel time)
-// right after. The scheduler holds the container's slot until that deletion is done, so no later
+// after, alone or together with other DELs' links (link-deletion.ts). The scheduler holds the container's slot until that deletion is done, so no later
 // operation on the container overtakes it; a daemon that dies in between finishes the deletion at
 // its next reconcile (listPendingLinkDeletions).
 import { LinkNotFoundError, NetnsNotFoundError, NotANetnsError, type Rtnl } from "../kernel/index.js";
@@ -8,6 +8,7 @@ import type { PendingLinkDeletion, Store } from "../store/index.js";
 import type { NetworkDriver } from "./driver.js";
 import { AttachmentProblemsError, Problem } from "./errors.js";
 import { recordHasHostPorts } from "./host-ports.js";
+import type { DeferredLinkDeletion } from "./link-deletion.js";
 import type { FirewallPort, KernelPort } from "./ports.js";
 import type { NetworkSpec } from "./types.js";
 
@@ -22,8 +23,8 @@ export interface FastDelDeps {
 
 /**
  * Releases everything but the link (with deferRelease: nothing but the attachment record) and
- * records the link for deletion. Returns the work to run after answering, or undefined when there
- * was no attachment (the caller then runs the normal, idempotent DEL).
+ * records the link for deletion. Returns the deletion to finish after answering, or undefined when
+ * there was no attachment (the caller then runs the normal, idempotent DEL).
  * @throws AttachmentProblemsError when the firewall or the store refused; the link deletion still runs first.
  */
 export function detachFast(
@@ -31,7 +32,7 @@ export function detachFast(
   spec: NetworkSpec,
   req: { containerId: string; ifname: string; netnsPath: string },
   deferRelease = false,
-): (() => void) | undefined {
+): DeferredLinkDeletion | undefined {
   const { containerId, ifname, netnsPath } = req;
   const context = `DEL ${containerId}/${ifname} from network "${spec.name}"`;
   const record = deps.store.getAttachment(spec.name, containerId, ifname);
@@ -88,15 +89,26 @@ export function detachFast(
     }
     throw new AttachmentProblemsError(failures, context);
   }
-  return () => {
-    deleteLink();
-    if (deferRelease) {
-      removeElements();
-      if (failures.length > 0) throw new AttachmentProblemsError(failures, context);
-      deps.store.transaction(release);
-    }
-    if (pending) deps.store.removePendingLinkDeletion(pending.id);
+  return {
+    context,
+    host: deps.hostRtnl(),
+    groupable: driver.detachIsHostEndDeletion ? record.hostIfname : undefined,
+    deleteAlone: deleteLink,
+    complete: () => {
+      if (deferRelease) {
+        removeElements();
+        if (failures.length > 0) throw new AttachmentProblemsError(failures, context);
+        deps.store.transaction(release);
+      }
+      if (pending) deps.store.removePendingLinkDeletion(pending.id);
+    },
   };
+}
+
+/** A deferred deletion finished on its own, at once: throws what kept it from completing. */
+export function finishDeferredDeletion(d: DeferredLinkDeletion): void {
+  d.deleteAlone();
+  d.complete();
 }
 
 /**

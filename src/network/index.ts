@@ -28,12 +28,14 @@ export {
 } from "./docker/docker-dataplane.js";
 export { type DriverTable, defaultDrivers, UnsupportedDriverError } from "./drivers.js";
 export { AttachmentProblemsError, InterfaceExistsError, NetworkNotReadyError, Problem } from "./errors.js";
+export { finishDeferredDeletion } from "./fast-detach.js";
 export {
   DEFAULT_TABLE as DEFAULT_FIREWALL_TABLE,
   Firewall,
   type FirewallOptions,
   type NftRunner,
 } from "./firewall/index.js";
+export { type DeferredLinkDeletion, deleteLinksTogether, randomLinkGroup } from "./link-deletion.js";
 export {
   type AuditDeps,
   auditNetworks,

@@ -49,6 +49,10 @@ export interface ServerStatus {
   workerRestarts: number;
   running: number;
   waiting: number;
+  /** Operations answered whose link deletion is still held back, to be done with others'. */
+  pendingLinkDeletions: number;
+  /** Held-back link deletions done so far: in how many batches ("reaps"), how many links. */
+  linkDeletionBatches: { batches: number; links: number };
   queueLimit: number;
   fastDel: boolean;
   deferRelease: boolean;
@@ -121,7 +125,7 @@ export class CniServer {
             if (err)
               this.#log.warn({ containerId, network: summary.name, command, err }, "work after the answer failed");
           });
-          return { answer: job.answer, finished };
+          return { answer: job.answer, released: job.released, finished };
         },
       );
       answer = res.answer;
@@ -205,6 +209,8 @@ export class CniServer {
       workerRestarts: this.#pool.restarts,
       running: s.running,
       waiting: s.waiting,
+      pendingLinkDeletions: s.released,
+      linkDeletionBatches: this.#pool.reapStats(),
       queueLimit: this.#opts.queueLimit ?? 256,
       fastDel: this.#opts.fastDel ?? true,
       deferRelease: this.#opts.deferRelease ?? false,

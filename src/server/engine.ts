@@ -4,7 +4,7 @@
 // which is why it runs off the daemon's event loop.
 import { existsSync } from "node:fs";
 import { cniRun, type PluginHandlers } from "../cni/index.js";
-import { CniCommands, type ReconcileReport } from "../manager/index.js";
+import { CniCommands, type DeferredLinkDeletion, type ReconcileReport } from "../manager/index.js";
 import type { CniAnswer } from "./protocol.js";
 import type { NetworkStats } from "./worker-messages.js";
 
@@ -21,8 +21,8 @@ export interface EngineOptions {
 
 export interface EngineAnswer {
   answer: CniAnswer;
-  /** Work left after answering (the DEL fast path's link deletion). */
-  after?: () => void;
+  /** Work left after answering: the DEL fast path's link deletion, to batch with others (worker.ts). */
+  deferred?: DeferredLinkDeletion;
   /** Every data dir this worker has served (reconcile and metrics cover them). */
   dataDirs: string[];
 }
@@ -51,13 +51,13 @@ export class Engine {
     for (const [k, v] of Object.entries(this.#opts.baseEnv ?? {})) if (!k.startsWith("CNI_")) env[k] = v;
     Object.assign(env, reqEnv);
     const commands = this.#commands;
-    let after: (() => void) | undefined;
+    let deferred: DeferredLinkDeletion | undefined;
     const handlers: PluginHandlers = {
       add: (req) => commands.add(req),
       del: async (req) => {
         if (this.#opts.fastDel !== false) {
-          after = commands.delFast(req, this.#opts.deferRelease === true);
-          if (after) return;
+          deferred = commands.delFast(req, this.#opts.deferRelease === true);
+          if (deferred) return;
         }
         return commands.del(req);
       },
@@ -74,7 +74,7 @@ export class Engine {
     );
     return {
       answer: { exit: outcome.exitCode, code: outcome.code, stdout: stdout.join(""), stderr: stderr.join("") },
-      ...(after ? { after } : {}),
+      ...(deferred ? { deferred } : {}),
       dataDirs: commands.dataDirs(),
     };
   }

@@ -45,7 +45,7 @@ describe("Scheduler", () => {
     const ps = g.map((x, i) => s.run({ key: `k${i}` }, x.task));
     await tick();
     assert.deepEqual(log, ["start x", "start y"]);
-    assert.deepEqual(s.stats, { running: 2, waiting: 1, exclusiveRunning: false });
+    assert.deepEqual(s.stats, { running: 2, waiting: 1, released: 0, exclusiveRunning: false });
     g[1]!.release();
     await tick();
     assert.deepEqual(log, ["start x", "start y", "end y", "start z"]);
@@ -140,6 +140,60 @@ describe("Scheduler", () => {
     assert.equal(await second, "second");
   });
 
+  it("gives up the running slot at `released` but holds the key, and exclusive work, until `finished`", async () => {
+    const s = new Scheduler({ concurrency: 1, queueLimit: 10 });
+    const log: string[] = [];
+    let release!: () => void;
+    let finish!: () => void;
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    const finished = new Promise<void>((r) => {
+      finish = r;
+    });
+    const del = s.run({ key: "a" }, () => ({ answer: Promise.resolve("del"), released, finished }));
+    const sameKey = s.run({ key: "a" }, () => {
+      log.push("add a");
+      return Promise.resolve("add a");
+    });
+    const gc = s.run({ exclusive: true }, () => {
+      log.push("gc");
+      return Promise.resolve("gc");
+    });
+    assert.equal(await del, "del");
+    await tick();
+    assert.deepEqual(s.stats.running, 1, "answered but not released: the slot is still taken");
+    release();
+    await tick();
+    assert.deepEqual(s.stats.running, 0, "released: the slot is free");
+    assert.equal(s.stats.released, 1, "and the operation is still unfinished");
+    assert.deepEqual(log, [], "the same key waits for finished; the exclusive GC waits too");
+    finish();
+    assert.equal(await sameKey, "add a");
+    assert.equal(await gc, "gc");
+    assert.deepEqual(log, ["add a", "gc"]);
+  });
+
+  it("a released slot serves other keys while the first operation is unfinished", async () => {
+    const s = new Scheduler({ concurrency: 1, queueLimit: 10 });
+    let finish!: () => void;
+    const finished = new Promise<void>((r) => {
+      finish = r;
+    });
+    const first = s.run({ key: "a" }, () => ({ answer: Promise.resolve(1), released: Promise.resolve(), finished }));
+    const other = s.run({ key: "b" }, () => Promise.resolve(2));
+    assert.equal(await first, 1);
+    assert.equal(await other, 2, "ran although a's work is not finished");
+    let drained = false;
+    const d = s.drain().then(() => {
+      drained = true;
+    });
+    await tick();
+    assert.equal(drained, false, "drain waits for unfinished work");
+    finish();
+    await d;
+  });
+
   it("a task that throws or rejects frees its slot", async () => {
     const s = new Scheduler({ concurrency: 1, queueLimit: 5 });
     await assert.rejects(
@@ -153,7 +207,7 @@ describe("Scheduler", () => {
       /later/,
     );
     assert.equal(await s.run({ key: "a" }, () => Promise.resolve(3)), 3);
-    assert.deepEqual(s.stats, { running: 0, waiting: 0, exclusiveRunning: false });
+    assert.deepEqual(s.stats, { running: 0, waiting: 0, released: 0, exclusiveRunning: false });
   });
 
   it("close() refuses new operations; drain() waits for admitted ones", async () => {

@@ -2,12 +2,19 @@
 // in parallel, different containers run concurrently up to a bound, exclusive operations (GC,
 // reconcile) wait for everything in flight and hold back everything after them, and at most
 // `queueLimit` operations wait: past it the caller is told to try again later, never piled up.
+// An operation may give up its running slot before it has finished (a DEL whose link deletion
+// waits to be batched with others' needs no worker meanwhile): its key stays held until finished.
 
 /** An operation's answer may come before its slot is free (DEL fast path: answer, then delete the link). */
 export interface TaskOutcome<T> {
   answer: Promise<T>;
-  /** Settles when the operation has finished all its work; the slot is held until then. Default: answer. */
+  /** Settles when the operation has finished all its work; its key is held until then. Default: answer. */
   finished?: Promise<unknown>;
+  /**
+   * Settles when the operation no longer occupies a running slot (what is left runs without one).
+   * Default: finished. Exclusive operations still wait until it has finished.
+   */
+  released?: Promise<unknown>;
 }
 
 export interface ScheduleOptions {
@@ -47,6 +54,8 @@ interface Entry {
 export interface SchedulerStats {
   running: number;
   waiting: number;
+  /** Started, not finished, no longer running: work left without a slot (held-back link deletions). */
+  released: number;
   exclusiveRunning: boolean;
 }
 
@@ -55,6 +64,8 @@ export class Scheduler {
   readonly #waiting: Entry[] = [];
   readonly #busyKeys = new Set<string>();
   #running = 0;
+  /** Started and not finished: running, or released from its slot with work left. */
+  #unfinished = 0;
   #exclusiveRunning = false;
   #closed = false;
   #idle: (() => void)[] = [];
@@ -70,7 +81,12 @@ export class Scheduler {
   }
 
   get stats(): SchedulerStats {
-    return { running: this.#running, waiting: this.#waiting.length, exclusiveRunning: this.#exclusiveRunning };
+    return {
+      running: this.#running,
+      waiting: this.#waiting.length,
+      released: this.#unfinished - this.#running,
+      exclusiveRunning: this.#exclusiveRunning,
+    };
   }
 
   get closed(): boolean {
@@ -98,9 +114,24 @@ export class Scheduler {
           }
           outcome.answer.then(resolve, reject);
           const finished = outcome.finished ?? outcome.answer;
+          const released = outcome.released ?? finished;
+          // Whichever settles first, the slot is given up before the key (finished implies released).
+          let slotFree = false;
+          const freeSlot = () => {
+            if (slotFree) return;
+            slotFree = true;
+            this.#releaseSlot(entry);
+          };
+          released.then(freeSlot, freeSlot);
           finished.then(
-            () => this.#release(entry),
-            () => this.#release(entry),
+            () => {
+              freeSlot();
+              this.#finish(entry);
+            },
+            () => {
+              freeSlot();
+              this.#finish(entry);
+            },
           );
         },
       };
@@ -120,16 +151,21 @@ export class Scheduler {
 
   /** Resolves once nothing runs or waits. */
   drain(): Promise<void> {
-    if (this.#running === 0 && this.#waiting.length === 0) return Promise.resolve();
+    if (this.#unfinished === 0 && this.#waiting.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
-  #release(entry: Entry): void {
+  #releaseSlot(entry: Entry): void {
     this.#running--;
     if (entry.exclusive) this.#exclusiveRunning = false;
+    this.#pump();
+  }
+
+  #finish(entry: Entry): void {
+    this.#unfinished--;
     if (entry.key !== undefined) this.#busyKeys.delete(entry.key);
     this.#pump();
-    if (this.#running === 0 && this.#waiting.length === 0) {
+    if (this.#unfinished === 0 && this.#waiting.length === 0) {
       for (const fn of this.#idle.splice(0)) fn();
     }
   }
@@ -140,8 +176,8 @@ export class Scheduler {
     for (let i = 0; i < this.#waiting.length; ) {
       const e = this.#waiting[i]!;
       if (e.exclusive) {
-        // Nothing after an exclusive operation may overtake it.
-        if (this.#running === 0 && i === 0) {
+        // Nothing after an exclusive operation may overtake it; it waits for all work to finish.
+        if (this.#unfinished === 0 && i === 0) {
           this.#waiting.splice(i, 1);
           this.#startEntry(e);
         }
@@ -160,6 +196,7 @@ export class Scheduler {
 
   #startEntry(e: Entry): void {
     this.#running++;
+    this.#unfinished++;
     if (e.exclusive) this.#exclusiveRunning = true;
     if (e.key !== undefined) this.#busyKeys.add(e.key);
     e.start();

@@ -1,20 +1,37 @@
 // Entry point of one long-lived worker thread of quantumd. It owns an Engine for its whole life
 // and answers messages from the pool: a CNI request gets an "answer" as soon as the plugin's
-// output is known, then "done" once any work after the answer (DEL fast path) has finished.
+// output is known, then "done" once the worker is free. A fast DEL's link deletion is held back
+// ("done" with deferred) until the pool asks for a "reap": all held-back deletions are then done
+// together, sharing the kernel's RCU grace periods (link-deletion.ts), and reported as "reaped".
 import { parentPort, workerData } from "node:worker_threads";
+import { type DeferredLinkDeletion, deleteLinksTogether } from "../manager/index.js";
 import { Engine, type EngineOptions } from "./engine.js";
 import type { FromWorker, ToWorker } from "./worker-messages.js";
 
 const port = parentPort;
 if (!port) throw new Error("server/worker.js must run as a worker thread");
 const engine = new Engine(workerData as EngineOptions);
+/** Fast DELs answered whose link is not deleted yet (also durable in their store). */
+let heldBack: { id: number; deletion: DeferredLinkDeletion }[] = [];
 
 function send(msg: FromWorker): void {
   port!.postMessage(msg);
 }
 
+function reap(): { id: number; error?: string }[] {
+  const batch = heldBack;
+  heldBack = [];
+  const errors = deleteLinksTogether(batch.map((b) => b.deletion));
+  return batch.map((b, i) => {
+    const err = errors[i];
+    return err ? { id: b.id, error: err.message } : { id: b.id };
+  });
+}
+
 port.on("message", async (msg: ToWorker) => {
   if (msg.kind === "close") {
+    // Answered DELs owe their links; what fails stays pending in the store for reconcile.
+    if (heldBack.length > 0) send({ id: msg.id, kind: "reaped", jobs: reap() });
     engine.close();
     port.close();
     return;
@@ -30,15 +47,11 @@ port.on("message", async (msg: ToWorker) => {
         dataDirs: out.dataDirs,
         workMs: performance.now() - t0,
       });
-      let afterError: string | undefined;
-      if (out.after) {
-        try {
-          out.after();
-        } catch (err) {
-          afterError = (err as Error).message;
-        }
-      }
-      send({ id: msg.id, kind: "done", ...(afterError ? { error: afterError } : {}) });
+      if (out.deferred) heldBack.push({ id: msg.id, deletion: out.deferred });
+      send({ id: msg.id, kind: "done", ...(out.deferred ? { deferred: true } : {}) });
+    } else if (msg.kind === "reap") {
+      send({ id: msg.id, kind: "reaped", jobs: reap() });
+      send({ id: msg.id, kind: "done" });
     } else if (msg.kind === "stats") {
       send({ id: msg.id, kind: "stats", networks: engine.stats(msg.dataDirs) });
       send({ id: msg.id, kind: "done" });

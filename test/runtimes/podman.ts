@@ -33,6 +33,8 @@ import { MachineState } from "./machine-state.js";
 
 export const IMAGE = "localhost/qrt-busybox:latest";
 export const LIBCNI_RESULTS = "/var/lib/cni/results";
+/** Where rootful podman with netavark keeps its network run state (not redirectable). */
+export const NETAVARK_RUN = "/run/containers/networks";
 const RUNC_ROOT = "/run/runc";
 
 export interface Run {
@@ -94,10 +96,17 @@ export class PodmanLab {
   /** The netns paths podman made for our containers (/run/netns/netns-<uuid>). */
   readonly sandboxes = new Set<string>();
 
-  constructor() {
+  /**
+   * @param backend podman's network backend: "cni" (default: our plugin dir and config dir) or
+   *   "netavark" (podman's own default backend; the bench compares against it)
+   */
+  constructor(readonly backend: "cni" | "netavark" = "cni") {
     this.machine = new MachineState(
-      [LIBCNI_RESULTS, RUNC_ROOT, "/var/lib/containers/cache"],
-      ["/var/lib/containers/cache/blob-info-cache-v1.boltdb"],
+      [LIBCNI_RESULTS, RUNC_ROOT, "/var/lib/containers/cache", ...(backend === "netavark" ? [NETAVARK_RUN] : [])],
+      [
+        "/var/lib/containers/cache/blob-info-cache-v1.boltdb",
+        ...(backend === "netavark" ? [`${NETAVARK_RUN}/ipam.db`] : []),
+      ],
     );
     this.root = mkdtempSync(join(tmpdir(), "qrt-pod-"));
     chmodSync(this.root, 0o755);
@@ -123,7 +132,7 @@ export class PodmanLab {
         "[containers]",
         `default_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]`,
         "[network]",
-        'network_backend = "cni"',
+        `network_backend = "${backend}"`,
         `cni_plugin_dirs = ["${this.pluginDir}"]`,
         `network_config_dir = "${this.configDir}"`,
         "[engine]",

@@ -22,6 +22,10 @@ export interface DaemonOptions {
   extraArgs?: string[];
   /** More nsenter options before the daemon, e.g. `--mount=/proc/PID/ns/mnt` (a runtime's mount namespace). */
   nsenterArgs?: string[];
+  /** Extra environment for the daemon (tuning knobs such as QUANTUMD_REAP_IDLE_MS). */
+  env?: Record<string, string>;
+  /** Another build's bin/quantumd (the bench's baseline); default this tree's. */
+  bin?: string;
 }
 
 export interface HttpReply {
@@ -60,7 +64,7 @@ export class TestDaemon {
     const args = [
       `--net=/run/netns/${this.hostNetns}`,
       ...(o.nsenterArgs ?? []),
-      quantumdBin,
+      o.bin ?? quantumdBin,
       "--socket",
       this.socket,
       "--reconcile-grace-ms",
@@ -76,7 +80,7 @@ export class TestDaemon {
       ...(o.allowUids ?? []).flatMap((u) => ["--allow-uid", String(u)]),
       ...(o.extraArgs ?? []),
     ];
-    const env = { ...process.env };
+    const env = { ...process.env, ...o.env };
     delete env["NODE_EXTRA_CA_CERTS"];
     // nsenter without --fork execs bin/quantumd, which execs node: the child's pid is the daemon's.
     const child = spawn("nsenter", args, { env, stdio: ["ignore", "ignore", "pipe"] });
@@ -131,7 +135,8 @@ export class TestDaemon {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const s = await this.status();
-      if (s["running"] === 0 && s["waiting"] === 0) return;
+      // pendingLinkDeletions: DELs answered whose link deletion waits to be batched.
+      if (s["running"] === 0 && s["waiting"] === 0 && !s["pendingLinkDeletions"]) return;
       if (Date.now() > deadline) throw new Error(`daemon still busy after ${timeoutMs} ms: ${JSON.stringify(s)}`);
       await new Promise((r) => setTimeout(r, 20));
     }

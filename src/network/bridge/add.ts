@@ -4,7 +4,7 @@ import { configureContainerL3, containerRoutes } from "../container-setup.js";
 import type { DriverAttachment } from "../driver.js";
 import { type AssignedIp, type AttachRequest, IsolationLevel, type NetworkSpec } from "../types.js";
 import type { UndoStack } from "../undo.js";
-import { ensureBridge, ensureGatewayOnce } from "./ensure.js";
+import { ensureBridge, ensureGatewayOnce, randomMac } from "./ensure.js";
 
 /**
  * Wires one container to the network's bridge: the veth's container end is born inside the netns
@@ -23,6 +23,9 @@ export function attachBridge(
   if (spec.isGateway) ensureGatewayOnce(host, spec, bridge, ips);
 
   const nsFd = openNetnsFd(req.netnsPath);
+  // Our own random MAC for the container end unless one was asked for (the kernel's would be the
+  // same kind): known here, it need not be read back from the container.
+  const peerMac = req.mac ?? randomMac();
   let hostEnd: ReturnType<typeof createHostVeth>;
   try {
     hostEnd = createHostVeth(host, {
@@ -31,7 +34,7 @@ export function attachBridge(
       master: bridge.index,
       up: true,
       ...(spec.mtu ? { mtu: spec.mtu } : {}),
-      ...(req.mac ? { peerMac: req.mac } : {}),
+      peerMac,
     });
   } finally {
     closeSync(nsFd);
@@ -48,7 +51,9 @@ export function attachBridge(
   }
 
   const routes = containerRoutes(spec.routes, ips, spec.isDefaultGateway);
-  const ctrLink = configureContainerL3(ctr, req.netnsPath, req.ifname, ips, routes);
+  // The host end's IFLA_LINK is the container end's ifindex in its netns.
+  const known = hostEnd.peerIndex !== undefined ? { index: hostEnd.peerIndex, mac: peerMac } : undefined;
+  const ctrLink = configureContainerL3(ctr, req.netnsPath, req.ifname, ips, routes, known);
   return {
     interfaces: [
       { name: bridge.name, mac: bridge.mac },

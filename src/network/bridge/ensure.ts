@@ -80,8 +80,8 @@ export function ensureForwarding(ips: AssignedIp[]): void {
   if (ips.some((ip) => ip.family === 6)) writeSysctl("net/ipv6/conf/all/forwarding", "1");
 }
 
-/** A random locally administered unicast MAC. */
-function randomMac(): string {
+/** A random locally administered unicast MAC (what the kernel's eth_random_addr gives too). */
+export function randomMac(): string {
   const b = randomBytes(6);
   b[0] = ((b[0] ?? 0) & 0xfe) | 0x02;
   return [...b].map((x) => x.toString(16).padStart(2, "0")).join(":");

@@ -6,6 +6,8 @@ import { detachBridge } from "./del.js";
 
 export const bridgeDriver: NetworkDriver = {
   type: NetworkDriverType.Bridge,
+  // detachBridge deletes the container end, or the host end: either way the one veth pair.
+  detachIsHostEndDeletion: true,
   attach: attachBridge,
   detach: (host, _spec, req) => detachBridge(host, req),
   check: checkBridge,

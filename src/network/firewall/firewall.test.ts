@@ -118,9 +118,20 @@ describe("Firewall (fake nft)", () => {
       { ip: "10.1.0.2", family: 4, containerId: "c1", ifname: "eth0" },
       { ip: "fd00::2", family: 6 },
     ]);
-    assert.equal(fw.hasContainer("n1", ["10.1.0.2", "fd00:0::2"]), true);
-    assert.equal(fw.hasContainer("n1", ["10.1.0.3"]), false);
     assert.deepEqual(fw.listContainerElements("gone"), []);
+  });
+
+  it("hasContainer() looks up just the addresses, one `get element` per family; absent is false", () => {
+    const nft = new FakeNft();
+    const fw = new Firewall({ nft });
+    assert.equal(fw.hasContainer("n1", ["10.1.0.2", "fd00:0::2", "10.1.0.4"]), true);
+    assert.deepEqual(nft.applied, [
+      "get element inet quantum n_n1_a4 { 10.1.0.2, 10.1.0.4 }\n",
+      "get element inet quantum n_n1_a6 { fd00::2 }\n",
+    ]);
+    nft.failApply = () => notFound([]);
+    assert.equal(fw.hasContainer("n1", ["10.1.0.3"]), false);
+    assert.equal(fw.hasContainer("n1", []), true, "nothing to look up");
   });
 
   it("removeNetwork() looks the bridge up, removes in one transaction, and is false when absent", () => {

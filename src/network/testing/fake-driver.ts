@@ -16,6 +16,8 @@ export class FakeDriver implements NetworkDriver {
   /** Make the next undo of this step throw (an unwind that cannot finish). */
   failUndoOf: DriverStep | undefined;
   readonly detached: DriverDetach[] = [];
+  /** As the bridge driver: detach deletes the one veth pair (so the daemon may group deletions). */
+  detachIsHostEndDeletion = true;
 
   constructor(
     readonly type: NetworkDriver["type"],

@@ -11,6 +11,10 @@ export const HOST_NETNS = "<host>";
 export class FakeNetns {
   readonly links = new Map<string, Link>();
   readonly #peers = new Map<string, { ns: FakeNetns; name: string }>();
+  /** Link groups set by setLinkGroup (name → group); absent = group 0. */
+  readonly groups = new Map<string, number>();
+  /** How many group deletions were asked of this netns (tests check links really shared one). */
+  groupDeletions = 0;
   #nextIndex = 1;
 
   constructor(readonly path: string) {
@@ -43,6 +47,7 @@ export class FakeNetns {
   /** Removes a link (and its veth peer) if present; no error when absent. */
   drop(name: string): void {
     if (!this.links.delete(name)) return;
+    this.groups.delete(name);
     const peer = this.#peers.get(name);
     this.#peers.delete(name);
     if (peer) {
@@ -69,6 +74,24 @@ export class FakeNetns {
     }
     this.drop(link.name);
   }
+
+  setGroup(nameOrIndex: string | number, group: number): void {
+    const link = this.get(nameOrIndex);
+    if (!link) throw notFound("setLinkGroup", `link ${nameOrIndex}`);
+    this.groups.set(link.name, group);
+  }
+
+  /** Every link of the group at once, as RTM_DELLINK with IFLA_GROUP; ENODEV when there is none. */
+  deleteGroup(group: number): void {
+    this.groupDeletions++;
+    const names = [...this.groups].filter(([, g]) => g === group).map(([n]) => n);
+    if (names.length === 0) throw notFound("deleteLinkGroup", `link group ${group}`);
+    for (const n of names) this.drop(n);
+  }
+}
+
+function notFound(op: string, object: string): LinkNotFoundError {
+  return new LinkNotFoundError({ errno: 19, code: "ENODEV", op, object, reason: "No such device" });
 }
 
 /** Counts of what was asked of the fake kernel (tests assert sockets are closed, etc.). */
@@ -129,6 +152,8 @@ export class FakeKernel implements KernelPort {
       getLinkByIndex: (index: number) => ns.get(index) ?? null,
       listLinks: () => [...ns.links.values()],
       deleteLink: (nameOrIndex: string | number) => ns.delete(nameOrIndex),
+      setLinkGroup: (nameOrIndex: string | number, group: number) => ns.setGroup(nameOrIndex, group),
+      deleteLinkGroup: (group: number) => ns.deleteGroup(group),
       close: () => {
         calls.closed++;
       },
