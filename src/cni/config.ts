@@ -9,6 +9,9 @@ import type { Attachment, Dns } from "./types.js";
 import { type CniVersion, DEFAULT_VERSION, requireSupportedVersion } from "./version.js";
 import { describeZodError, showValue } from "./zod-format.js";
 
+/** Network names go into store keys, kernel labels and messages: refused beyond this, never cut. */
+export const MAX_NETWORK_NAME_BYTES = 128;
+
 /** `ipam`: delegated IPAM config; only `type` is ours to read, other keys belong to the IPAM plugin. */
 export interface IpamConfig {
   type?: string;
@@ -118,7 +121,10 @@ export function decodeConfigJson(input: string | Buffer | Record<string, unknown
   if (typeof name !== "string") {
     throw new CniError(CODE_DECODING_FAILURE, `invalid config field "name": ${showValue(name)} must be a string`);
   }
-  const problem = containerIdProblem(name);
+  const problem =
+    Buffer.byteLength(name, "utf8") > MAX_NETWORK_NAME_BYTES
+      ? `is too long (at most ${MAX_NETWORK_NAME_BYTES} bytes)`
+      : containerIdProblem(name);
   if (problem)
     throw new CniError(CODE_INVALID_NETWORK_CONFIG, `invalid config field "name": ${showValue(name)} ${problem}`);
   return raw;
