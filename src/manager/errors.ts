@@ -9,6 +9,7 @@ import {
   InterfaceExistsError,
   IpamError,
   NetnsNotFoundError,
+  NetworkConflictError,
   NotANetnsError,
   PeerNameTakenError,
   UnsupportedDriverError,
@@ -19,6 +20,8 @@ import { DelegateError } from "./plugin-exec.js";
 export const CODE_POOL_EXHAUSTED = 100;
 export const CODE_ADDRESS_UNAVAILABLE = 101;
 export const CODE_DUPLICATE_ATTACHMENT = 102;
+/** Another network of this host has the bridge or address space, or the name with other settings. */
+export const CODE_NETWORK_CONFLICT = 103;
 
 /** The error types that carry a CNI meaning; anything else is 999. */
 const MEANINGFUL = [
@@ -30,6 +33,7 @@ const MEANINGFUL = [
   InterfaceExistsError,
   PeerNameTakenError,
   UnsupportedDriverError,
+  NetworkConflictError,
 ] as const;
 
 /** The innermost error that has a CNI meaning, following `cause` (by type, never by message text). */
@@ -68,6 +72,8 @@ export function toCniError(err: unknown, context: string): CniError {
   if (root instanceof InterfaceExistsError || root instanceof PeerNameTakenError) {
     return new CniError(CODE_INVALID_ENVIRONMENT_VARIABLES, `${message} (CNI_IFNAME)`, undefined, { cause: err });
   }
+  if (root instanceof NetworkConflictError)
+    return new CniError(CODE_NETWORK_CONFLICT, message, undefined, { cause: err });
   if (root instanceof UnsupportedDriverError) {
     return new CniError(CODE_UNSUPPORTED_FIELD, message, `driver: ${root.driver}`, { cause: err });
   }

@@ -5,11 +5,13 @@
 // unwinds a failed ADD completely. Built only by openDataplane (open-dataplane.ts).
 import { type AllocatedIp, Allocator, IpamError, networkOfCidr } from "../ipam/index.js";
 import { NftError, type Rtnl } from "../kernel/index.js";
-import type { Attachment, Store } from "../store/index.js";
+import { type Attachment, countAttachmentsAt, type Store } from "../store/index.js";
 import { type DriverTable, driverFor } from "./drivers.js";
 import { AttachmentProblemsError, InterfaceExistsError, Problem } from "./errors.js";
 import { detachFast, finishPendingDeletion } from "./fast-detach.js";
 import { type AuditDeps, auditNetworks, type Finding, type RepairReport, repairFindings } from "./network-audit.js";
+import { networkId } from "./network-ids.js";
+import type { NetworkRegistry } from "./network-registry.js";
 import type { FirewallPort, KernelPort } from "./ports.js";
 import { type NetworkNote, reconcileStore } from "./reconcile.js";
 import type { ReconcileReport } from "./reconcile-report.js";
@@ -27,6 +29,11 @@ export interface DataplaneParts {
   firewall: FirewallPort;
   kernel: KernelPort;
   drivers: DriverTable;
+  /**
+   * The host-wide network registry (opened on first use), or undefined where there is no host to
+   * protect (a dataplane over a fake kernel, or over a store without a data dir).
+   */
+  registry?: () => NetworkRegistry;
 }
 
 /** What an attachment record keeps beyond the addresses, so DEL/CHECK/GC need no prevResult. */
@@ -45,6 +52,7 @@ export class Dataplane {
   readonly kernel: KernelPort;
   readonly #drivers: DriverTable;
   readonly #ownsStore: boolean;
+  readonly #registry: (() => NetworkRegistry) | undefined;
   #host: Rtnl | undefined;
   #networks: VirtualNetworkManager | undefined;
 
@@ -56,6 +64,52 @@ export class Dataplane {
     this.kernel = parts.kernel;
     this.#drivers = parts.drivers;
     this.#ownsStore = parts.ownsStore;
+    this.#registry = parts.registry;
+  }
+
+  /**
+   * Registers the network host-wide (see network-registry.ts) before anything of it is built.
+   * @throws NetworkConflictError when another live network has its bridge, overlaps its address
+   *   space, or has its name with another bridge, subnet or data dir
+   */
+  claimNetwork(spec: {
+    name: string;
+    driver: string;
+    bridge?: string | undefined;
+    subnets: { subnet: string }[];
+  }): void {
+    if (!this.#registry || this.dataDir === undefined) return;
+    const claim = {
+      name: spec.name,
+      driver: spec.driver,
+      bridge: spec.bridge ?? "",
+      subnets: spec.subnets.map((s) => s.subnet),
+      dataDir: this.dataDir,
+    };
+    this.#registry().claim(
+      claim,
+      (other) => this.#isLive(other),
+      (dead) => {
+        if (dead.name !== spec.name && this.kernel.nftAvailable()) this.firewall.removeNetwork(networkId(dead.name));
+      },
+    );
+  }
+
+  /** Drops the network's registration (its deletion); no-op without a registry. */
+  forgetNetwork(name: string): void {
+    if (this.#registry && this.dataDir !== undefined) this.#registry().forget(name);
+  }
+
+  /** A registered network is live while its bridge exists here or its store has attachments. */
+  #isLive(other: { name: string; bridge: string; dataDir: string }): boolean {
+    if (other.bridge !== "" && this.host.getLink(other.bridge)) return true;
+    if (other.dataDir === this.dataDir) return this.store.listAttachments(other.name).length > 0;
+    try {
+      return (countAttachmentsAt(other.dataDir, other.name) ?? 0) > 0;
+    } catch {
+      // A store we cannot read may hold live containers: keep protecting them.
+      return true;
+    }
   }
 
   /** The host netns's netlink socket, opened on first use and kept. */
@@ -87,6 +141,7 @@ export class Dataplane {
     let step = "check the request";
     let ctr: Rtnl | undefined;
     try {
+      this.claimNetwork(spec);
       this.#refuseDuplicate(spec, req);
       this.#finishPendingDeletions(req.containerId, req.ifname);
       ctr = this.#openContainerSide(req);

@@ -14,7 +14,7 @@ export {
 export { type Attachment, DB_FILE_NAME, type Store } from "../store/index.js";
 export type { Dataplane, DataplaneParts } from "./dataplane.js";
 export { type DriverTable, defaultDrivers, UnsupportedDriverError } from "./drivers.js";
-export { AttachmentProblemsError, InterfaceExistsError, Problem } from "./errors.js";
+export { AttachmentProblemsError, InterfaceExistsError, NetworkConflictError, Problem } from "./errors.js";
 export {
   DEFAULT_TABLE as DEFAULT_FIREWALL_TABLE,
   Firewall,
@@ -30,6 +30,7 @@ export {
   repairFindings,
 } from "./network-audit.js";
 export { defaultBridgeName, networkId } from "./network-ids.js";
+export { conflictReason, currentNetnsScope, type NetworkClaim, NetworkRegistry } from "./network-registry.js";
 export { type NetworkSpecInput, networkSpec } from "./network-spec.js";
 export {
   InvalidNetworkError,
@@ -42,7 +43,15 @@ export {
   SubnetOverlapError,
   validateNetworkName,
 } from "./network-validation.js";
-export { type DataplaneOptions, Dataplanes, hostKernel, openDataplane, type StoreSource } from "./open-dataplane.js";
+export {
+  type DataplaneOptions,
+  Dataplanes,
+  DEFAULT_REGISTRY_DIR,
+  hostKernel,
+  openDataplane,
+  registryDir,
+  type StoreSource,
+} from "./open-dataplane.js";
 export type { FirewallPort, KernelPort } from "./ports.js";
 export type { NetworkNote } from "./reconcile.js";
 export {

@@ -3,11 +3,32 @@
 // caller (the CNI handlers, CniManager, VirtualNetworkManager, quantumctl, the daemon's workers)
 // takes what this returns, so they cannot disagree on how a data dir is served.
 import { checkNetnsPath, NetnsNotFoundError, NotANetnsError, nftAvailable, Rtnl } from "../kernel/index.js";
-import { SqliteStore, type Store } from "../store/index.js";
+import { SqliteRegistryStore, SqliteStore, type Store } from "../store/index.js";
 import { Dataplane } from "./dataplane.js";
 import { type DriverTable, defaultDrivers } from "./drivers.js";
 import { DEFAULT_TABLE, Firewall, storeMarkers } from "./firewall/index.js";
+import { NetworkRegistry } from "./network-registry.js";
 import type { FirewallPort, KernelPort } from "./ports.js";
+
+/**
+ * The registry's home: one fixed host path, independent of every network's data dir, persistent so
+ * it still protects address space after a reboot (a dead entry never blocks: network-registry.ts).
+ * QUANTUM_REGISTRY_DIR overrides it (tests); the daemon's workers and a direct-mode plugin read the
+ * same variable, and the shim forwards the runtime's environment to neither, so both use the default.
+ */
+export const DEFAULT_REGISTRY_DIR = "/var/lib/quantum/registry";
+
+export function registryDir(): string {
+  return process.env["QUANTUM_REGISTRY_DIR"] || DEFAULT_REGISTRY_DIR;
+}
+
+let hostRegistry: NetworkRegistry | undefined;
+
+/** The process's registry, opened on first claim (so DEL never depends on it). */
+function sharedRegistry(): NetworkRegistry {
+  hostRegistry ??= new NetworkRegistry(SqliteRegistryStore.open(registryDir()));
+  return hostRegistry;
+}
 
 export interface DataplaneOptions {
   /** Our nftables table (default "quantum"). */
@@ -16,6 +37,8 @@ export interface DataplaneOptions {
   kernel?: KernelPort;
   firewall?: FirewallPort;
   drivers?: DriverTable;
+  /** The network registry (default: the host's, unless the kernel is a fake one). */
+  registry?: () => NetworkRegistry;
 }
 
 /** A store already open, instead of a data dir to open one in. */
@@ -57,6 +80,8 @@ export function openDataplane(source: string | StoreSource, options: DataplaneOp
     firewall: options.firewall ?? new Firewall({ table, markers: storeMarkers(store, table) }),
     kernel: options.kernel ?? hostKernel,
     drivers: options.drivers ?? defaultDrivers,
+    // A fake kernel is a fake host: registering its networks host-wide would be wrong.
+    ...(options.registry ? { registry: options.registry } : options.kernel ? {} : { registry: sharedRegistry }),
   });
 }
 

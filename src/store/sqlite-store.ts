@@ -35,6 +35,22 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
+/**
+ * Attachments of `network` in the store of another data dir, read-only; undefined when that data
+ * dir has no store (the registry's liveness probe must not create one).
+ */
+export function countAttachmentsAt(dataDir: string, network: string): number | undefined {
+  const path = join(dataDir, DB_FILE_NAME);
+  if (!existsSync(path)) return undefined;
+  const db = new Database(path, { readonly: true, fileMustExist: true, timeout: 10_000 });
+  try {
+    const row = db.prepare("SELECT count(*) AS n FROM attachments WHERE network = ?").get(network) as { n: number };
+    return row.n;
+  } finally {
+    db.close();
+  }
+}
+
 export class SqliteStore implements Store {
   private readonly statements = new Map<string, Database.Statement>();
   private readonly runInTransaction: Database.Transaction<(fn: () => unknown) => unknown>;

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Lab } from "../dataplane/fixture.js";
 import { type ProcessRun, runProcess } from "../helpers/process.js";
+import { testRegistryDir } from "../helpers/registry.js";
 
 export const quantumctlBin = fileURLToPath(new URL("../../../bin/quantumctl", import.meta.url));
 
@@ -38,6 +39,7 @@ export class CtlLab extends Lab {
       QUANTUM_PLUGIN_DIR: this.pluginDir,
       QUANTUM_DATA_DIR: this.dataDir,
       QUANTUM_SOCKET: this.socket,
+      QUANTUM_REGISTRY_DIR: testRegistryDir(),
     };
   }
 

@@ -4,6 +4,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { type ProcessRun, runProcess } from "./process.js";
+import { testRegistryDir } from "./registry.js";
 
 export const quantumBin = fileURLToPath(new URL("../../../bin/quantum", import.meta.url));
 export const binDir = fileURLToPath(new URL("../../../bin", import.meta.url));
@@ -34,6 +35,7 @@ export function runPlugin(call: PluginCall): Promise<PluginRun> {
     CNI_IFNAME: call.ifname ?? "",
     CNI_PATH: call.cniPath ?? `${binDir}:${referenceDir}`,
     CNI_ARGS: call.args ?? "",
+    QUANTUM_REGISTRY_DIR: testRegistryDir(),
     ...call.extraEnv,
   };
   const bin = call.bin ?? quantumBin;

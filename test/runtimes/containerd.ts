@@ -31,6 +31,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { quantumBin, referenceDir } from "../helpers/cni-runner.js";
 import { createTestNetns, deleteTestNetns, type TestNetns, uniqueName } from "../helpers/netns.js";
+import { testRegistryDir } from "../helpers/registry.js";
 import { cgroupDirs, cgroupPids } from "./cgroups.js";
 import { mountsBelow, type Run } from "./podman.js";
 
@@ -126,7 +127,8 @@ export class ContainerdLab {
 
   /** Starts containerd (host netns → private mount namespace → containerd) and waits until ctr answers. */
   async start(): Promise<void> {
-    const env = { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" };
+    // containerd hands its environment on to CNI plugins: the tests' registry, never the machine's.
+    const env = { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", QUANTUM_REGISTRY_DIR: testRegistryDir() };
     const child = spawn(
       "nsenter",
       [

@@ -1,0 +1,107 @@
+// The host-wide network registry's rules. Every network, whether made through quantumctl/the
+// library or first seen in a conflist on the CNI path, is claimed here with its bridge, subnets and
+// data dir before anything of it is built: two networks never share a bridge or overlap in address
+// space in one network namespace, whatever data dir they name, and one name means one network.
+//
+// A registration outlives its containers (nothing tells us a conflist was removed), so a
+// conflicting entry only blocks while it is live: its bridge exists or its store holds attachments.
+// A dead one is replaced, so a user who edits a conflist after its containers are gone is not stuck;
+// `quantumctl registry forget` removes one by hand.
+import { statSync } from "node:fs";
+import { cidrsOverlap } from "../ipam/index.js";
+import type { RegistryEntry, RegistryStore } from "../store/index.js";
+import { NetworkConflictError } from "./errors.js";
+
+/** What a network claims. */
+export interface NetworkClaim {
+  name: string;
+  driver: string;
+  bridge: string;
+  subnets: string[];
+  dataDir: string;
+}
+
+/** Whether a registered network is still in use (its bridge exists, or it has attachments). */
+export type LivenessProbe = (entry: RegistryEntry) => boolean;
+
+/** The network namespace this thread runs in, as "dev:inode" (the registry's scope). */
+export function currentNetnsScope(): string {
+  const st = statSync("/proc/thread-self/ns/net");
+  return `${st.dev}:${st.ino}`;
+}
+
+/** Why `a` and `b` cannot both exist in one netns, or undefined. */
+export function conflictReason(a: NetworkClaim, b: NetworkClaim): string | undefined {
+  if (a.name === b.name) {
+    const diffs: string[] = [];
+    if (a.driver !== b.driver) diffs.push(`driver "${b.driver}" there, "${a.driver}" here`);
+    if (a.bridge !== b.bridge) diffs.push(`bridge "${b.bridge}" there, "${a.bridge}" here`);
+    if (a.subnets.join(",") !== b.subnets.join(","))
+      diffs.push(`subnets [${b.subnets.join(", ")}] there, [${a.subnets.join(", ")}] here`);
+    if (a.dataDir !== b.dataDir) diffs.push(`data dir ${b.dataDir} there, ${a.dataDir} here`);
+    return diffs.length > 0 ? `the same name with ${diffs.join(", ")}` : undefined;
+  }
+  if (a.bridge !== "" && a.bridge === b.bridge) return `both use bridge "${a.bridge}"`;
+  for (const x of a.subnets) {
+    for (const y of b.subnets) if (cidrsOverlap(x, y)) return `subnet ${x} overlaps ${y}`;
+  }
+  return undefined;
+}
+
+export class NetworkRegistry {
+  readonly #store: RegistryStore;
+  readonly #scope: () => string;
+  /** Claims already made by this process (key: the claim's JSON): an ADD pays for one once. */
+  readonly #claimed = new Set<string>();
+
+  constructor(store: RegistryStore, scope: () => string = currentNetnsScope) {
+    this.#store = store;
+    this.#scope = scope;
+  }
+
+  get path(): string {
+    return this.#store.path;
+  }
+
+  /**
+   * Registers `claim`, or refuses it when a live network conflicts; dead conflicting entries are
+   * replaced (after `onDead` cleared what they left). One transaction: of two processes racing conflicting claims, one wins.
+   * @throws NetworkConflictError naming the other network and why
+   */
+  claim(claim: NetworkClaim, isLive: LivenessProbe, onDead: (entry: RegistryEntry) => void = () => {}): void {
+    const key = JSON.stringify(claim);
+    if (this.#claimed.has(key)) return;
+    const scope = this.#scope();
+    this.#store.transaction(() => {
+      for (const other of this.#store.list(scope)) {
+        const reason = conflictReason(claim, other);
+        if (reason === undefined) continue;
+        // Our own earlier registration under the same name is replaced only when it is dead too.
+        if (!isLive(other)) {
+          // What the dead network left in the kernel (its firewall jump on the bridge) would
+          // collide with ours: cleared with its registration.
+          onDead(other);
+          this.#store.remove(scope, other.name);
+          continue;
+        }
+        throw new NetworkConflictError(claim.name, other.name, other.dataDir, reason);
+      }
+      this.#store.put({ ...claim, scope, updatedAt: new Date().toISOString() });
+    });
+    this.#claimed.add(key);
+  }
+
+  /** Removes a registration (quantumctl registry forget, network deletion); true when there was one. */
+  forget(name: string): boolean {
+    for (const key of this.#claimed) if ((JSON.parse(key) as NetworkClaim).name === name) this.#claimed.delete(key);
+    return this.#store.remove(this.#scope(), name);
+  }
+
+  list(): RegistryEntry[] {
+    return this.#store.list(this.#scope());
+  }
+
+  close(): void {
+    this.#store.close();
+  }
+}
