@@ -17,11 +17,17 @@ export const MAX_NETNS_PATH_BYTES = 4095;
 export const MAX_LIST_VAR_BYTES = 65_536;
 
 /** C0 controls and DEL: never part of a name, a path or an argument (NUL would cut it in C). */
-const CONTROL = /[\u0000-\u001f\u007f]/u;
+export function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
 
 /** "contains control characters" when `value` has one, else undefined. */
 export function controlCharacterProblem(value: string): string | undefined {
-  return CONTROL.test(value) ? "contains control characters" : undefined;
+  return hasControlCharacter(value) ? "contains control characters" : undefined;
 }
 
 /** The CNI_ARGS keys our plugin understands (kubelet/containerd/cri-o send the K8S_ ones). */
@@ -77,7 +83,7 @@ export function interfaceNameProblem(name: string): string | undefined {
   }
   if (name === "." || name === "..") return "must not be . or ..";
   if (/[/:\s]/u.test(name)) return "must not contain / or : or whitespace characters";
-  if (CONTROL.test(name)) return "must not contain control characters";
+  if (hasControlCharacter(name)) return "must not contain control characters";
   return undefined;
 }
 

@@ -1,3 +1,5 @@
+import { hasControlCharacter } from "../cni/index.js";
+
 // The paths a config may name (dataDir, socketPath): absolute, already normalised, no "..", no
 // control characters, within what the kernel takes. A relative path would resolve against each
 // process's own working directory, so the daemon and a direct-mode plugin would open different
@@ -11,7 +13,7 @@ export const MAX_SOCKET_PATH_BYTES = 107;
 /** A reason why `path` is not an acceptable absolute path of at most `maxBytes`, or undefined. */
 export function absolutePathProblem(path: string, maxBytes: number): string | undefined {
   if (Buffer.byteLength(path, "utf8") > maxBytes) return `is too long (at most ${maxBytes} bytes)`;
-  if (/[\u0000-\u001f\u007f]/u.test(path)) return "contains control characters";
+  if (hasControlCharacter(path)) return "contains control characters";
   if (!path.startsWith("/")) return "is not an absolute path";
   const segments = path.split("/").slice(1);
   if (segments.includes("..")) return 'must not contain ".."';
