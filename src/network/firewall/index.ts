@@ -25,3 +25,4 @@ export type {
   FirewallNetwork,
   FirewallNetworkRef,
 } from "./types.js";
+export { commentOwnerId, MAX_COMMENT_ID } from "./validate.js";
