@@ -51,6 +51,7 @@ export const IFLA = {
   MASTER: 10,
   PROTINFO: 12,
   OPERSTATE: 16,
+  IFALIAS: 20,
   LINKINFO: 18,
   NET_NS_FD: 28,
   EXT_MASK: 29,

@@ -25,8 +25,9 @@ import {
   type NetworkSpec,
   type ReconcileReport,
   type RouteSpec,
+  StoreDamagedError,
 } from "../network/index.js";
-import { toCniError } from "./errors.js";
+import { causedBy, toCniError } from "./errors.js";
 import { DEFAULT_DATA_DIR, parseQuantumConfig, type QuantumNetConf } from "./network-config.js";
 import { execPlugin, findPlugin } from "./plugin-exec.js";
 
@@ -141,14 +142,23 @@ export class CniCommands implements PluginHandlers {
     const context = `DEL ${env.containerId}/${env.ifname} from network "${config.name}"`;
     const net = parseQuantumConfig(config);
     let failure: CniError | undefined;
+    const target = {
+      containerId: env.containerId!,
+      ifname: env.ifname!,
+      ...(env.netns ? { netnsPath: env.netns } : {}),
+    };
     try {
-      this.#dataplaneOf(net).del(net.spec, {
-        containerId: env.containerId!,
-        ifname: env.ifname!,
-        ...(env.netns ? { netnsPath: env.netns } : {}),
-      });
+      this.#dataplaneOf(net).del(net.spec, target);
     } catch (err) {
-      failure = toCniError(err, context);
+      if (causedBy(err, StoreDamagedError)) {
+        // The runtime must be able to finish the pod: DEL from the kernel and the prevResult.
+        try {
+          const ips = (config.prevResult?.ips ?? []).map((ip) => ip.address.split("/")[0] ?? ip.address);
+          this.#dataplanes.detachWithoutStore(net.spec, target, ips);
+        } catch (fallbackErr) {
+          failure = toCniError(fallbackErr, context);
+        }
+      } else failure = toCniError(err, context);
     }
     // IPAM DEL runs even when our part failed: an address must never leak.
     if (net.ipamType) await this.#delegate(req, net.ipamType, "DEL", context);

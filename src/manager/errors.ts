@@ -3,6 +3,7 @@ import {
   CODE_INTERNAL,
   CODE_INVALID_ENVIRONMENT_VARIABLES,
   CODE_INVALID_NETWORK_CONFIG,
+  CODE_TRY_AGAIN_LATER,
   CODE_UNSUPPORTED_FIELD,
 } from "../cni/index.js";
 import {
@@ -12,6 +13,8 @@ import {
   NetworkConflictError,
   NotANetnsError,
   PeerNameTakenError,
+  StoreDamagedError,
+  StoreFullError,
   UnsupportedDriverError,
 } from "../network/index.js";
 import { DelegateError } from "./plugin-exec.js";
@@ -22,6 +25,8 @@ export const CODE_ADDRESS_UNAVAILABLE = 101;
 export const CODE_DUPLICATE_ATTACHMENT = 102;
 /** Another network of this host has the bridge or address space, or the name with other settings. */
 export const CODE_NETWORK_CONFLICT = 103;
+/** The store fails its integrity check: ADD, CHECK and GC are refused until it is recovered (DEL works). */
+export const CODE_STORE_DAMAGED = 104;
 
 /** The error types that carry a CNI meaning; anything else is 999. */
 const MEANINGFUL = [
@@ -34,6 +39,8 @@ const MEANINGFUL = [
   PeerNameTakenError,
   UnsupportedDriverError,
   NetworkConflictError,
+  StoreDamagedError,
+  StoreFullError,
 ] as const;
 
 /** The innermost error that has a CNI meaning, following `cause` (by type, never by message text). */
@@ -72,10 +79,23 @@ export function toCniError(err: unknown, context: string): CniError {
   if (root instanceof InterfaceExistsError || root instanceof PeerNameTakenError) {
     return new CniError(CODE_INVALID_ENVIRONMENT_VARIABLES, `${message} (CNI_IFNAME)`, undefined, { cause: err });
   }
+  if (root instanceof StoreDamagedError) return new CniError(CODE_STORE_DAMAGED, message, undefined, { cause: err });
+  // The spec's "try again later": the runtime retries once space is freed.
+  if (root instanceof StoreFullError) return new CniError(CODE_TRY_AGAIN_LATER, message, undefined, { cause: err });
   if (root instanceof NetworkConflictError)
     return new CniError(CODE_NETWORK_CONFLICT, message, undefined, { cause: err });
   if (root instanceof UnsupportedDriverError) {
     return new CniError(CODE_UNSUPPORTED_FIELD, message, `driver: ${root.driver}`, { cause: err });
   }
   return new CniError(CODE_INTERNAL, message, undefined, { cause: err });
+}
+
+/** True when `err` or an error along its cause chain (or among a problem list's) is a `type`. */
+export function causedBy(err: unknown, type: abstract new (...args: never[]) => Error): boolean {
+  for (let e: unknown = err; e instanceof Error; e = (e as Error).cause) {
+    if (e instanceof type) return true;
+    const problems = (e as { problems?: unknown }).problems;
+    if (Array.isArray(problems) && problems.some((p) => causedBy(p, type))) return true;
+  }
+  return false;
 }

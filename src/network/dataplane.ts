@@ -9,6 +9,7 @@ import { type Attachment, countAttachmentsAt, type Store } from "../store/index.
 import { type DriverTable, driverFor } from "./drivers.js";
 import { AttachmentProblemsError, InterfaceExistsError, Problem } from "./errors.js";
 import { detachFast, finishPendingDeletion } from "./fast-detach.js";
+import { adoptFromKernel, type RecoverableNetwork, type RecoveryReport } from "./kernel-recovery.js";
 import { type AuditDeps, auditNetworks, type Finding, type RepairReport, repairFindings } from "./network-audit.js";
 import { networkId } from "./network-ids.js";
 import type { NetworkRegistry } from "./network-registry.js";
@@ -54,6 +55,8 @@ export class Dataplane {
   readonly #ownsStore: boolean;
   readonly #registry: (() => NetworkRegistry) | undefined;
   #host: Rtnl | undefined;
+  /** Networks whose live containers were already looked for in the kernel (once per process). */
+  readonly #adoptionDone = new Set<string>();
   #networks: VirtualNetworkManager | undefined;
 
   constructor(parts: DataplaneParts) {
@@ -93,6 +96,42 @@ export class Dataplane {
         if (dead.name !== spec.name && this.kernel.nftAvailable()) this.firewall.removeNetwork(networkId(dead.name));
       },
     );
+  }
+
+  /**
+   * A network with no attachment in this store may have live containers the store forgot (a
+   * deleted or replaced store): they are adopted from the kernel before any address is handed out.
+   */
+  #adoptLiveContainers(spec: NetworkSpec): void {
+    if (this.#adoptionDone.has(spec.name)) return;
+    if (this.store.listAttachments(spec.name).length === 0) {
+      adoptFromKernel(this.#recoveryDeps(), [{ name: spec.name, id: spec.id, subnets: spec.subnets }]);
+    }
+    this.#adoptionDone.add(spec.name);
+  }
+
+  /**
+   * Adopts every live, unrecorded container of the networks this data dir serves (those the
+   * host-wide registry names with this data dir, plus `extra`): quantumctl store recover.
+   */
+  recoverFromKernel(extra: RecoverableNetwork[] = []): RecoveryReport {
+    const known = new Map(extra.map((n) => [n.name, n]));
+    if (this.#registry && this.dataDir !== undefined) {
+      for (const e of this.#registry().list()) {
+        if (e.dataDir !== this.dataDir || known.has(e.name)) continue;
+        known.set(e.name, { name: e.name, id: networkId(e.name), subnets: e.subnets.map((subnet) => ({ subnet })) });
+      }
+    }
+    return adoptFromKernel(this.#recoveryDeps(), [...known.values()]);
+  }
+
+  #recoveryDeps() {
+    return {
+      store: this.store,
+      host: this.host,
+      kernel: this.kernel,
+      ...(this.kernel.nftAvailable() ? { firewall: this.firewall } : {}),
+    };
   }
 
   /** Drops the network's registration (its deletion); no-op without a registry. */
@@ -141,7 +180,9 @@ export class Dataplane {
     let step = "check the request";
     let ctr: Rtnl | undefined;
     try {
+      this.store.verify?.();
       this.claimNetwork(spec);
+      this.#adoptLiveContainers(spec);
       this.#refuseDuplicate(spec, req);
       this.#finishPendingDeletions(req.containerId, req.ifname);
       ctr = this.#openContainerSide(req);
@@ -438,7 +479,7 @@ export class Dataplane {
 
   /** STATUS: reasons ADD cannot be served now; empty = ready. */
   status(spec: NetworkSpec): string[] {
-    const reasons: string[] = [];
+    const reasons: string[] = [...(this.store.health?.() ?? [])];
     if (!this.kernel.nftAvailable())
       reasons.push("nftables (nft) is not installed: firewall isolation cannot be programmed");
     if (spec.subnets.length > 0) {

@@ -11,7 +11,7 @@ export {
   NotANetnsError,
   PeerNameTakenError,
 } from "../kernel/index.js";
-export { type Attachment, DB_FILE_NAME, type Store } from "../store/index.js";
+export { type Attachment, DB_FILE_NAME, type Store, StoreDamagedError, StoreFullError } from "../store/index.js";
 export type { Dataplane, DataplaneParts } from "./dataplane.js";
 export { type DriverTable, defaultDrivers, UnsupportedDriverError } from "./drivers.js";
 export { AttachmentProblemsError, InterfaceExistsError, NetworkConflictError, Problem } from "./errors.js";

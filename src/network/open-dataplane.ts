@@ -9,6 +9,8 @@ import { type DriverTable, defaultDrivers } from "./drivers.js";
 import { DEFAULT_TABLE, Firewall, storeMarkers } from "./firewall/index.js";
 import { NetworkRegistry } from "./network-registry.js";
 import type { FirewallPort, KernelPort } from "./ports.js";
+import { detachWithoutStore } from "./storeless-detach.js";
+import type { DetachRequest, NetworkSpec } from "./types.js";
 
 /**
  * The registry's home: one fixed host path, independent of every network's data dir, persistent so
@@ -101,6 +103,18 @@ export class Dataplanes {
       this.#open.set(dataDir, dp);
     }
     return dp;
+  }
+
+  /**
+   * DEL without the store (it is damaged): the link and the firewall elements, from the kernel
+   * and the prevResult's addresses (storeless-detach.ts).
+   */
+  detachWithoutStore(spec: NetworkSpec, req: DetachRequest, knownIps: readonly string[]): void {
+    const o = this.#options;
+    const kernel = o.kernel ?? hostKernel;
+    // No markers: they live in the store this DEL cannot use.
+    const firewall = o.firewall ?? new Firewall({ table: o.firewallTable ?? DEFAULT_TABLE });
+    detachWithoutStore({ kernel, firewall, drivers: o.drivers ?? defaultDrivers }, spec, req, knownIps);
   }
 
   /** The data dirs opened so far. */

@@ -1,3 +1,4 @@
+export { classifyStoreError, StoreDamagedError, StoreFullError } from "./errors.js";
 export {
   MemoryRegistryStore,
   REGISTRY_FILE_NAME,
