@@ -2,6 +2,7 @@
 // unix socket, optional metrics, signals. SIGTERM/SIGINT: finish in-flight work, answer new
 // requests with code 11, exit 0.
 import { parseArgs } from "node:util";
+import { DEFAULT_STALE_ATTACHMENT_GRACE_MS } from "../manager/cni-config.js";
 import { CniServer } from "../server/cni-server.js";
 import { HttpApi } from "../server/http-api.js";
 import { createLogger } from "../server/logger.js";
@@ -15,6 +16,8 @@ const USAGE = `usage: quantumd [options]
   --max-body BYTES         largest request body (default 16777216)
   --data-dir DIR           data dir to reconcile at start (repeatable; default /var/lib/quantum)
   --reconcile-grace-ms MS  age half-made state must reach before reconcile removes it (default 5000)
+  --stale-attachment-grace-ms MS  age an attachment whose netns vanished must reach before
+                           reconcile releases it; until then the runtime's DEL/GC decides (default 604800000)
   --no-reconcile           skip the reconcile at start
   --sync-del               answer DEL only after the link is deleted (no fast path)
   --defer-release          fast-path DEL answers before releasing firewall elements and addresses too
@@ -40,6 +43,7 @@ async function main(): Promise<void> {
       "data-dir": { type: "string", multiple: true },
       "reconcile-grace-ms": { type: "string" },
       "no-reconcile": { type: "boolean", default: false },
+      "stale-attachment-grace-ms": { type: "string" },
       "sync-del": { type: "boolean", default: false },
       "defer-release": { type: "boolean", default: false },
       "firewall-table": { type: "string" },
@@ -62,6 +66,11 @@ async function main(): Promise<void> {
     fastDel: !values["sync-del"],
     deferRelease: values["defer-release"],
     reconcileGraceMs: intFlag(values["reconcile-grace-ms"], "reconcile-grace-ms", 5000),
+    staleAttachmentGraceMs: intFlag(
+      values["stale-attachment-grace-ms"],
+      "stale-attachment-grace-ms",
+      DEFAULT_STALE_ATTACHMENT_GRACE_MS,
+    ),
     ...(values["data-dir"] ? { dataDirs: values["data-dir"] } : {}),
     ...(values["firewall-table"] ? { firewallTable: values["firewall-table"] } : {}),
   });

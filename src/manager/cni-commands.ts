@@ -89,8 +89,8 @@ export class CniCommands implements PluginHandlers {
   }
 
   /** One reconcile pass over a data dir (daemon start, POST /v1/reconcile). */
-  reconcile(dataDir: string, graceMs: number, sleep: (ms: number) => void): ReconcileReport {
-    return this.dataplane(dataDir).reconcile(graceMs, sleep);
+  reconcile(dataDir: string, graceMs: number, sleep: (ms: number) => void, staleGraceMs?: number): ReconcileReport {
+    return this.dataplane(dataDir).reconcile(graceMs, sleep, staleGraceMs);
   }
 
   /** Attachments and reservations per network in a data dir (metrics). */

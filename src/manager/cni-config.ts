@@ -10,7 +10,7 @@ export const DEFAULT_PLUGIN_PATH = "/opt/cni/bin";
 export const DEFAULT_SOCKET_PATH = "/run/quantum/quantum.sock";
 /** Where the built-in store lives unless a config says `dataDir`. */
 export const DEFAULT_DATA_DIR = "/var/lib/quantum";
-export { DEFAULT_RECONCILE_GRACE_MS } from "../network/reconcile-report.js";
+export { DEFAULT_RECONCILE_GRACE_MS, DEFAULT_STALE_ATTACHMENT_GRACE_MS } from "../network/reconcile-report.js";
 
 /** Environment variables CniConfig.default() reads (each overrides one default). */
 export const CONFIG_ENV = {

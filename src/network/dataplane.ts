@@ -15,7 +15,7 @@ import { networkId } from "./network-ids.js";
 import type { NetworkRegistry } from "./network-registry.js";
 import type { FirewallPort, KernelPort } from "./ports.js";
 import { type NetworkNote, reconcileStore } from "./reconcile.js";
-import type { ReconcileReport } from "./reconcile-report.js";
+import { DEFAULT_STALE_ATTACHMENT_GRACE_MS, type ReconcileReport } from "./reconcile-report.js";
 import type { AssignedIp, AttachRequest, AttachResult, DetachRequest, NetworkSpec, RouteSpec } from "./types.js";
 import { StepError, UndoStack } from "./undo.js";
 import { VirtualNetworkManager } from "./virtual-network-manager.js";
@@ -434,8 +434,12 @@ export class Dataplane {
   }
 
   /** Repairs what the store and the kernel disagree on (see reconcile.ts). */
-  reconcile(graceMs: number, sleep: (ms: number) => void): ReconcileReport {
-    return reconcileStore({ ...this.#auditDeps(), graceMs, sleep }, this.dataDir ?? "");
+  reconcile(
+    graceMs: number,
+    sleep: (ms: number) => void,
+    staleGraceMs: number = DEFAULT_STALE_ATTACHMENT_GRACE_MS,
+  ): ReconcileReport {
+    return reconcileStore({ ...this.#auditDeps(), graceMs, sleep, staleGraceMs }, this.dataDir ?? "");
   }
 
   /** Store against kernel and firewall, read-only: what quantumctl doctor reports. */

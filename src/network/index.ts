@@ -56,6 +56,7 @@ export type { FirewallPort, KernelPort } from "./ports.js";
 export type { NetworkNote } from "./reconcile.js";
 export {
   DEFAULT_RECONCILE_GRACE_MS,
+  DEFAULT_STALE_ATTACHMENT_GRACE_MS,
   REPAIR_KINDS,
   type ReconcileReport,
   type RepairKind,

@@ -33,6 +33,8 @@ export interface CniServerOptions {
    * waits only when its first look found such state. Default 5000 ms.
    */
   reconcileGraceMs?: number;
+  /** Age an attachment whose netns vanished must reach before reconcile releases it (default 7 days). */
+  staleAttachmentGraceMs?: number;
   logger: Logger;
   metrics?: DaemonMetrics;
 }
@@ -172,7 +174,11 @@ export class CniServer {
   async reconcile(): Promise<ReconcileReport[]> {
     const dirs = [...this.#dataDirs];
     const reports = await this.#scheduler.run({ exclusive: true }, () =>
-      this.#pool.reconcile(dirs, this.#opts.reconcileGraceMs ?? DEFAULT_RECONCILE_GRACE_MS),
+      this.#pool.reconcile(
+        dirs,
+        this.#opts.reconcileGraceMs ?? DEFAULT_RECONCILE_GRACE_MS,
+        this.#opts.staleAttachmentGraceMs,
+      ),
     );
     this.metrics.countRepairs(reports);
     this.#lastReconcile = { at: new Date().toISOString(), reports };

@@ -94,13 +94,13 @@ export class Engine {
     return out;
   }
 
-  reconcile(dataDirs: readonly string[], graceMs: number): ReconcileReport[] {
+  reconcile(dataDirs: readonly string[], graceMs: number, staleGraceMs?: number): ReconcileReport[] {
     const sleeper = new Int32Array(new SharedArrayBuffer(4));
     const sleep = (ms: number) => void Atomics.wait(sleeper, 0, 0, ms);
     return dataDirs.map((dir) => {
       try {
         if (!existsSync(dir)) return emptyReport(dir, []);
-        return this.#commands.reconcile(dir, graceMs, sleep);
+        return this.#commands.reconcile(dir, graceMs, sleep, staleGraceMs);
       } catch (err) {
         return emptyReport(dir, [(err as Error).message]);
       }

@@ -43,7 +43,7 @@ port.on("message", async (msg: ToWorker) => {
       send({ id: msg.id, kind: "stats", networks: engine.stats(msg.dataDirs) });
       send({ id: msg.id, kind: "done" });
     } else {
-      const reports = engine.reconcile(msg.dataDirs, msg.graceMs);
+      const reports = engine.reconcile(msg.dataDirs, msg.graceMs, msg.staleGraceMs);
       send({ id: msg.id, kind: "reconciled", reports });
       send({ id: msg.id, kind: "done" });
     }

@@ -92,7 +92,12 @@ describe("reconcile repairs each kind of disagreement", { timeout: 300_000 }, ()
   let daemon: TestDaemon;
   before(async () => {
     lab = new Lab();
-    daemon = new TestDaemon(lab.host.name, { dataDirs: [lab.dataDir], graceMs: 200 });
+    daemon = new TestDaemon(lab.host.name, {
+      dataDirs: [lab.dataDir],
+      graceMs: 200,
+      // This test is about repairs: a vanished netns is released at once, not after days.
+      extraArgs: ["--stale-attachment-grace-ms", "0"],
+    });
     await daemon.start();
   });
   after(async () => {
