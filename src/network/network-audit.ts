@@ -147,6 +147,9 @@ export function auditNetworks(deps: AuditDeps): Finding[] {
     for (const network of networkNames(store, attachments)) {
       for (const e of deps.firewall.listContainerElements(networkId(network))) {
         if (held.has(`${network}\u0000${e.ip}`)) continue;
+        // Its comment names a host veth that exists: a live container the store forgot. Removing
+        // the element would cut it off; adoption (store recover, the next ADD) records it again.
+        if (e.hostIfname && linkNames.has(e.hostIfname)) continue;
         findings.push({
           kind: "orphan-element",
           key: `nft:${network}:${e.ip}`,

@@ -5,6 +5,7 @@ import { registerConfigCommands } from "./config.js";
 import { CliError, Context, type Output } from "./context.js";
 import { registerMaintenanceCommands } from "./maintenance.js";
 import { registerNetworkCommands } from "./network.js";
+import { registerStoreCommands } from "./store.js";
 
 const VERSION = "0.1.0";
 
@@ -30,6 +31,7 @@ export function buildProgram(io: Output): Command {
   registerNetworkCommands(program, run, io);
   registerConfigCommands(program, run);
   registerMaintenanceCommands(program, run);
+  registerStoreCommands(program, run);
 
   // Every (sub)command: errors as exit codes instead of process.exit, same output streams.
   const configure = (cmd: Command) => {
