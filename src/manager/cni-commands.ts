@@ -84,6 +84,8 @@ export class CniCommands implements PluginHandlers {
       const target = { containerId: env.containerId, ifname: env.ifname, netnsPath: env.netns };
       return this.#dataplaneOf(net).delFast(net.spec, target, deferRelease);
     } catch (err) {
+      // The normal DEL knows how to work without a damaged store.
+      if (causedBy(err, StoreDamagedError)) return undefined;
       throw toCniError(err, context);
     }
   }

@@ -2,8 +2,11 @@
 // (with its markers in that store), the drivers and the host's netlink are put together. Every
 // caller (the CNI handlers, CniManager, VirtualNetworkManager, quantumctl, the daemon's workers)
 // takes what this returns, so they cannot disagree on how a data dir is served.
+
+import { statSync } from "node:fs";
+import { join } from "node:path";
 import { checkNetnsPath, NetnsNotFoundError, NotANetnsError, nftAvailable, Rtnl } from "../kernel/index.js";
-import { SqliteRegistryStore, SqliteStore, type Store } from "../store/index.js";
+import { DB_FILE_NAME, SqliteRegistryStore, SqliteStore, type Store } from "../store/index.js";
 import { Dataplane } from "./dataplane.js";
 import { type DriverTable, defaultDrivers } from "./drivers.js";
 import { DEFAULT_TABLE, Firewall, storeMarkers } from "./firewall/index.js";
@@ -87,9 +90,21 @@ export function openDataplane(source: string | StoreSource, options: DataplaneOp
   });
 }
 
+/** dev:ino of a data dir's store file, "" when there is none (one stat: cheap per request). */
+function storeFileId(dataDir: string): string {
+  try {
+    const st = statSync(join(dataDir, DB_FILE_NAME));
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return "";
+  }
+}
+
 /** One dataplane per data dir, opened on first use and kept (the daemon's workers, the CNI handlers). */
 export class Dataplanes {
   readonly #open = new Map<string, Dataplane>();
+  /** The store file's identity (dev:ino) when its dataplane was opened. */
+  readonly #files = new Map<string, string>();
   readonly #options: DataplaneOptions;
 
   constructor(options: DataplaneOptions = {}) {
@@ -98,9 +113,18 @@ export class Dataplanes {
 
   get(dataDir: string): Dataplane {
     let dp = this.#open.get(dataDir);
+    const file = storeFileId(dataDir);
+    // The store file was replaced under us (quantumctl store recover moved it aside, or an
+    // operator deleted it): serve the new one, never keep writing to the old inode.
+    if (dp && this.#files.get(dataDir) !== file) {
+      dp.close();
+      this.#open.delete(dataDir);
+      dp = undefined;
+    }
     if (!dp) {
       dp = openDataplane(dataDir, this.#options);
       this.#open.set(dataDir, dp);
+      this.#files.set(dataDir, storeFileId(dataDir));
     }
     return dp;
   }
