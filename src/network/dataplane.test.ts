@@ -39,14 +39,12 @@ function failDriverAt(f: FakeDataplane, step: DriverStep): void {
 }
 
 /** The store with one method made to throw once (a full disk, a broken file). */
-function failingOnce(store: Store, method: keyof Store, error: Error): void {
+/** Makes the nth call (1 = the next) of a store method throw, once. */
+function failingOnce(store: Store, method: keyof Store, error: Error, nth = 1): void {
   const original = (store[method] as (...a: unknown[]) => unknown).bind(store);
-  let armed = true;
+  let calls = 0;
   (store as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
-    if (armed) {
-      armed = false;
-      throw error;
-    }
+    if (++calls === nth) throw error;
     return original(...args);
   };
 }
@@ -112,8 +110,14 @@ describe("dataplane ADD", () => {
       /^add the container to the firewall/,
     ],
     [
-      "the store cannot record the attachment",
+      // The reservation and the first record of the attachment are one transaction (issue 10).
+      "the store cannot record the attachment with its reservation",
       (f) => failingOnce(f.store, "putAttachment", new Error("disk I/O error")),
+      /^allocate addresses: disk I\/O error/,
+    ],
+    [
+      "the store cannot complete the attachment record",
+      (f) => failingOnce(f.store, "putAttachment", new Error("disk I/O error"), 2),
       /^record the attachment: disk I\/O error/,
     ],
   ];

@@ -262,17 +262,40 @@ export class Dataplane {
     }
   }
 
+  /**
+   * Reserves the addresses and records the attachment (without its links yet) in one
+   * transaction, undone in one: a disk that fills up, or a crash, between the two can never leave
+   * a reservation without its attachment record. The record is completed at the end of ADD.
+   */
   #reserve(spec: NetworkSpec, req: AttachRequest, undo: UndoStack): AssignedIp[] {
     if (req.delegatedIps) return req.delegatedIps;
-    const allocated = this.allocator.allocate({
-      network: spec.name,
-      containerId: req.containerId,
-      ifname: req.ifname,
-      rangeSets: spec.subnets.map((s) => [s]),
-      requested: req.requestedIps,
+    const ips = this.store.transaction(() => {
+      const allocated = this.allocator
+        .allocate({
+          network: spec.name,
+          containerId: req.containerId,
+          ifname: req.ifname,
+          rangeSets: spec.subnets.map((s) => [s]),
+          requested: req.requestedIps,
+        })
+        .map(toAssigned);
+      this.store.putAttachment({
+        network: spec.name,
+        containerId: req.containerId,
+        ifname: req.ifname,
+        netns: req.netnsPath,
+        ips: ips_(allocated),
+        result: { ips: allocated, routes: [], interfaces: [], delegated: false, pending: true },
+      });
+      return allocated;
     });
-    undo.push("release addresses", () => this.allocator.release(spec.name, req.containerId, req.ifname));
-    return allocated.map(toAssigned);
+    undo.push("release addresses", () =>
+      this.store.transaction(() => {
+        this.allocator.release(spec.name, req.containerId, req.ifname);
+        this.store.deleteAttachment(spec.name, req.containerId, req.ifname);
+      }),
+    );
+    return ips;
   }
 
   /** DEL: best effort and idempotent; every step runs, failures are reported together. */
@@ -497,6 +520,10 @@ export class Dataplane {
     }
     return reasons;
   }
+}
+
+function ips_(ips: AssignedIp[]): string[] {
+  return ips.map((ip) => ip.address);
 }
 
 function toAssigned(a: AllocatedIp): AssignedIp {

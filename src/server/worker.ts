@@ -9,6 +9,10 @@ const port = parentPort;
 if (!port) throw new Error("server/worker.js must run as a worker thread");
 const engine = new Engine(workerData as EngineOptions);
 
+/** How often the worker truncates its stores' write-ahead logs (between jobs: this thread is idle then). */
+const CHECKPOINT_INTERVAL_MS = 60_000;
+setInterval(() => engine.checkpoint(), CHECKPOINT_INTERVAL_MS).unref();
+
 function send(msg: FromWorker): void {
   port!.postMessage(msg);
 }
