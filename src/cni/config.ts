@@ -3,6 +3,7 @@
 // and the value). The plugin's own keys pass through untouched in `raw`.
 import { pluginConfigSchema } from "./config-schema.js";
 import { containerIdProblem } from "./env.js";
+import { findDuplicateKey } from "./json-duplicates.js";
 import { CniError, CODE_DECODING_FAILURE, CODE_INVALID_NETWORK_CONFIG } from "./errors.js";
 import { parseResult, type Result, toCanonicalResult } from "./result.js";
 import type { Attachment, Dns } from "./types.js";
@@ -94,10 +95,18 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 export function decodeConfigJson(input: string | Buffer | Record<string, unknown>): Record<string, unknown> {
   let raw: unknown = input;
   if (typeof input === "string" || Buffer.isBuffer(input)) {
+    const text = input.toString();
     try {
-      raw = JSON.parse(input.toString());
+      raw = JSON.parse(text);
     } catch (e) {
       throw new CniError(CODE_DECODING_FAILURE, `error unmarshalling network config: ${(e as Error).message}`);
+    }
+    const duplicate = findDuplicateKey(text);
+    if (duplicate !== undefined) {
+      throw new CniError(
+        CODE_INVALID_NETWORK_CONFIG,
+        `invalid network config: key ${showValue(duplicate)} appears more than once`,
+      );
     }
   }
   if (!isPlainObject(raw)) {
