@@ -191,7 +191,10 @@ for (const mode of ["direct", "daemon"] as const) {
           assert.deepEqual(readdirSync(lab.dataDir).sort(), files, `${c.what}: no file added to the data dir`);
           if (c.relative) assert.equal(existsSync(resolve(c.relative)), false, `${c.what}: nothing at ${c.relative}`);
         }),
-        { numRuns: Number(process.env["QUANTUM_FUZZ_RUNS"] ?? 20), seed: Number(process.env["QUANTUM_FUZZ_SEED"] ?? Date.now() % 100_000) },
+        {
+          numRuns: Number(process.env["QUANTUM_FUZZ_RUNS"] ?? 20),
+          seed: Number(process.env["QUANTUM_FUZZ_SEED"] ?? Date.now() % 100_000),
+        },
       );
       if (files.length > 0) assert.deepEqual(lab.storeState("fuzz-net"), { reservations: [], attachments: [] });
     });
