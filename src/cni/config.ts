@@ -3,8 +3,8 @@
 // and the value). The plugin's own keys pass through untouched in `raw`.
 import { pluginConfigSchema } from "./config-schema.js";
 import { containerIdProblem } from "./env.js";
-import { findDuplicateKey } from "./json-duplicates.js";
 import { CniError, CODE_DECODING_FAILURE, CODE_INVALID_NETWORK_CONFIG } from "./errors.js";
+import { findDuplicateKey } from "./json-duplicates.js";
 import { parseResult, type Result, toCanonicalResult } from "./result.js";
 import type { Attachment, Dns } from "./types.js";
 import { type CniVersion, DEFAULT_VERSION, requireSupportedVersion } from "./version.js";
