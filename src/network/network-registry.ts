@@ -48,11 +48,17 @@ export function conflictReason(a: NetworkClaim, b: NetworkClaim): string | undef
   return undefined;
 }
 
+const CLAIM_TTL_MS = 10_000;
+
 export class NetworkRegistry {
   readonly #store: RegistryStore;
   readonly #scope: () => string;
-  /** Claims already made by this process (key: the claim's JSON): an ADD pays for one once. */
-  readonly #claimed = new Set<string>();
+  /**
+   * Claims this process made recently (key: the claim's JSON → when): a busy daemon pays for one
+   * registry transaction per network every CLAIM_TTL_MS, not per ADD. Short, so a registration
+   * another process replaced (ours looked dead) or an operator forgot is claimed again soon.
+   */
+  readonly #claimed = new Map<string, number>();
 
   constructor(store: RegistryStore, scope: () => string = currentNetnsScope) {
     this.#store = store;
@@ -70,7 +76,8 @@ export class NetworkRegistry {
    */
   claim(claim: NetworkClaim, isLive: LivenessProbe, onDead: (entry: RegistryEntry) => void = () => {}): void {
     const key = JSON.stringify(claim);
-    if (this.#claimed.has(key)) return;
+    const at = this.#claimed.get(key);
+    if (at !== undefined && Date.now() - at < CLAIM_TTL_MS) return;
     const scope = this.#scope();
     this.#store.transaction(() => {
       for (const other of this.#store.list(scope)) {
@@ -88,12 +95,12 @@ export class NetworkRegistry {
       }
       this.#store.put({ ...claim, scope, updatedAt: new Date().toISOString() });
     });
-    this.#claimed.add(key);
+    this.#claimed.set(key, Date.now());
   }
 
   /** Removes a registration (quantumctl registry forget, network deletion); true when there was one. */
   forget(name: string): boolean {
-    for (const key of this.#claimed) if ((JSON.parse(key) as NetworkClaim).name === name) this.#claimed.delete(key);
+    for (const key of this.#claimed.keys()) if ((JSON.parse(key) as NetworkClaim).name === name) this.#claimed.delete(key);
     return this.#store.remove(this.#scope(), name);
   }
 
