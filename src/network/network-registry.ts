@@ -100,7 +100,8 @@ export class NetworkRegistry {
 
   /** Removes a registration (quantumctl registry forget, network deletion); true when there was one. */
   forget(name: string): boolean {
-    for (const key of this.#claimed.keys()) if ((JSON.parse(key) as NetworkClaim).name === name) this.#claimed.delete(key);
+    for (const key of this.#claimed.keys())
+      if ((JSON.parse(key) as NetworkClaim).name === name) this.#claimed.delete(key);
     return this.#store.remove(this.#scope(), name);
   }
 
