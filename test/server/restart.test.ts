@@ -79,7 +79,7 @@ describe("daemon SIGKILLed mid-churn", { timeout: 600_000 }, () => {
     }
     // Reconcile keeps the attachments whose netns was lost (a reboot looks the same): the runtime's
     // GC with its valid list decides (issue 10).
-    const lost = cs.filter((c, i) => runs[i]!.at(-1)!.code === 0 && i % 2 === 1).length;
+    const lost = cs.filter((_c, i) => runs[i]!.at(-1)!.code === 0 && i % 2 === 1).length;
     assert.equal(lab.storeState().attachments.length, kept.length + lost, "reconcile released nothing");
     const gc = await lab.run({
       command: "GC",
