@@ -79,6 +79,18 @@ export class NetworkRegistry {
     const at = this.#claimed.get(key);
     if (at !== undefined && Date.now() - at < CLAIM_TTL_MS) return;
     const scope = this.#scope();
+    // The common case, without the write lock: already registered as is, nothing conflicting. A
+    // conflicting claim racing this one takes the lock and sees our row, so reading is enough.
+    const entries = this.#store.list(scope);
+    const mine = entries.find((e) => e.name === claim.name);
+    if (
+      mine &&
+      conflictReason(claim, mine) === undefined &&
+      !entries.some((e) => conflictReason(claim, e) !== undefined)
+    ) {
+      this.#claimed.set(key, Date.now());
+      return;
+    }
     this.#store.transaction(() => {
       for (const other of this.#store.list(scope)) {
         const reason = conflictReason(claim, other);
