@@ -77,3 +77,19 @@ describe("stdin bound", () => {
     assert.match(out.error?.msg ?? "", /larger than 1048576 bytes/);
   });
 });
+
+describe("what libcni sends outside ADD/DEL/CHECK", () => {
+  test("VERSION with libcni's CNI_NETNS=dummy (podman validates configs that way) is fine", () => {
+    assert.equal(
+      parseCniEnv({ CNI_COMMAND: "VERSION", CNI_NETNS: "dummy", CNI_CONTAINERID: "dummy", CNI_IFNAME: "dummy" })
+        .command,
+      "VERSION",
+    );
+  });
+  test("GC and STATUS ignore an unused relative CNI_NETNS but not a control character", () => {
+    for (const cmd of ["GC", "STATUS"]) {
+      assert.equal(parseCniEnv({ CNI_COMMAND: cmd, CNI_PATH: "/opt/cni/bin", CNI_NETNS: "dummy" }).command, cmd);
+      refused(() => parseCniEnv({ CNI_COMMAND: cmd, CNI_PATH: "/opt/cni/bin", CNI_NETNS: "d\nx" }), 4, /CNI_NETNS/);
+    }
+  });
+});

@@ -140,11 +140,13 @@ export function parseCniEnv(env: EnvLookup, opts: ParseEnvOptions = {}): CniEnv 
     if (value === undefined) {
       if (required) missing.push(spec.name);
     } else {
-      // skel validates only the variables the command needs, and stops at the first bad one. A
-      // control character or an unbounded size is refused in any variable that is used at all
-      // (an optional CNI_NETNS on DEL still names a path; CNI_ARGS is parsed for every verb).
-      const applies = required || spec.name === "CNI_NETNS" || spec.name === "CNI_ARGS";
-      const problem = (applies ? spec.validate?.(value) : undefined) ?? controlCharacterProblem(value);
+      // skel validates only the variables the command needs, and stops at the first bad one.
+      // Beyond skel, what a verb uses is validated even when optional (DEL's CNI_NETNS names a
+      // path; CNI_ARGS is parsed for every verb but VERSION), and no variable a verb reads may
+      // carry a control character. VERSION validates nothing: libcni sends it CNI_NETNS=dummy.
+      if (command === undefined || command === "VERSION") continue;
+      const used = required || (spec.name === "CNI_NETNS" && command === "DEL") || spec.name === "CNI_ARGS";
+      const problem = (used ? spec.validate?.(value) : undefined) ?? controlCharacterProblem(value);
       if (problem) {
         throw new CniError(CODE_INVALID_ENVIRONMENT_VARIABLES, `invalid ${spec.name} ${showValue(value)}: ${problem}`);
       }
