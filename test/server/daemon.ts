@@ -20,6 +20,8 @@ export interface DaemonOptions {
   allowUids?: number[];
   graceMs?: number;
   extraArgs?: string[];
+  /** Run in this process's mount namespace too (a test's private one, e.g. a small tmpfs data dir). */
+  mountNsOfPid?: number;
 }
 
 export interface HttpReply {
@@ -56,6 +58,7 @@ export class TestDaemon {
   async start(): Promise<void> {
     const o = this.opts;
     const args = [
+      ...(o.mountNsOfPid ? [`--mount=/proc/${o.mountNsOfPid}/ns/mnt`] : []),
       `--net=/run/netns/${this.hostNetns}`,
       quantumdBin,
       "--socket",
