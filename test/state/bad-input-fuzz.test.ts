@@ -1,7 +1,7 @@
 /**
  * Issue 10, "it must show": a property test over every config key of quantum and every CNI_*
  * variable, through bin/quantum as a runtime drives it, in direct mode and through the daemon.
- * Each generated case breaks exactly one input (wrong type, too long, control characters incl.
+ * Each generated case (under ADD, DEL or CHECK) breaks exactly one input (wrong type, too long, control characters incl.
  * NUL where exec allows it, "..", relative paths, duplicate keys, unknown values); it must get its
  * code (7 config, 4 env, 1 version, 6 undecodable), exit ≠ 0, a message under 1000 characters
  * (never an echo of a huge value), and leave nothing: no link in the container or host netns, no
@@ -156,12 +156,12 @@ for (const mode of ["direct", "daemon"] as const) {
       // The daemon's start-up reconcile may have opened a store there; bad input adds nothing.
       const files = readdirSync(lab.dataDir).sort();
       await fc.assert(
-        fc.asyncProperty(badCase, async (c) => {
+        fc.asyncProperty(badCase, fc.constantFrom("ADD", "DEL", "CHECK"), async (c, verb) => {
           const base = lab.config({ name: "fuzz-net", subnet: "10.87.0.0/24", gateway: "10.87.0.1" });
           const config = { ...base, ...c.config };
           for (const [k, v] of Object.entries(c.config ?? {})) if (v === undefined) delete config[k];
           const r = await lab.run({
-            command: (c.env?.["CNI_COMMAND"] as "ADD") ?? "ADD",
+            command: (c.env?.["CNI_COMMAND"] as "ADD") ?? verb,
             containerId: c.env?.["CNI_CONTAINERID"] ?? "fuzz-ctr",
             netns: c.env?.["CNI_NETNS"] ?? ns.path,
             ifname: c.env?.["CNI_IFNAME"] ?? "eth0",
@@ -170,7 +170,7 @@ for (const mode of ["direct", "daemon"] as const) {
             config: c.text ? c.text(base) : config,
             extraEnv: env,
           });
-          const what = `${c.what}: ${r.stdout.slice(0, 300)}`;
+          const what = `${verb} ${c.what}: ${r.stdout.slice(0, 300)}`;
           assert.notEqual(r.code, 0, what);
           const err = JSON.parse(r.stdout) as { code: number; msg: string };
           assert.equal(err.code, c.code, what);
