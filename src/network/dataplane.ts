@@ -9,6 +9,7 @@ import { type Attachment, countAttachmentsAt, type Store } from "../store/index.
 import { type DriverTable, driverFor } from "./drivers.js";
 import { AttachmentProblemsError, InterfaceExistsError, Problem } from "./errors.js";
 import { detachFast, finishPendingDeletion } from "./fast-detach.js";
+import { commentOwnerId } from "./firewall/index.js";
 import { adoptFromKernel, type RecoverableNetwork, type RecoveryReport } from "./kernel-recovery.js";
 import { type AuditDeps, auditNetworks, type Finding, type RepairReport, repairFindings } from "./network-audit.js";
 import { networkId } from "./network-ids.js";
@@ -300,7 +301,11 @@ export class Dataplane {
 
   /** DEL: best effort and idempotent; every step runs, failures are reported together. */
   del(spec: NetworkSpec, req: DetachRequest): void {
-    const record = this.store.getAttachment(spec.name, req.containerId, req.ifname);
+    // An attachment adopted from the kernel for an id too long for the link alias is keyed by its hash.
+    const hashed = commentOwnerId(req.containerId);
+    const record =
+      this.store.getAttachment(spec.name, req.containerId, req.ifname) ??
+      (hashed !== req.containerId ? this.store.getAttachment(spec.name, hashed, req.ifname) : null);
     const failures: Problem[] = [];
     const attempt = (what: string, fn: () => void) => {
       try {
@@ -327,8 +332,10 @@ export class Dataplane {
     }
     attempt("release addresses", () => {
       this.store.transaction(() => {
-        this.allocator.release(spec.name, req.containerId, req.ifname);
-        this.store.deleteAttachment(spec.name, req.containerId, req.ifname);
+        for (const id of new Set([req.containerId, record?.containerId ?? req.containerId])) {
+          this.allocator.release(spec.name, id, req.ifname);
+          this.store.deleteAttachment(spec.name, id, req.ifname);
+        }
       });
     });
     if (failures.length > 0) throw new AttachmentProblemsError(failures, `DEL of ${req.containerId}/${req.ifname}`);

@@ -4,6 +4,8 @@
  * connectivity, DEL with nothing left. 256 bytes is refused with 4 before any work.
  */
 import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Lab, resultIp } from "../dataplane/fixture.js";
 import { ipJson } from "../helpers/netns.js";
@@ -33,6 +35,19 @@ describe("container ids up to 255 bytes", { skip: isRoot ? false : "needs root",
     assert.ok(lab.nftElements().includes(resultIp(result)));
     assert.equal((await lab.del(id, ns.path, conf())).code, 0);
     lab.assertNothingLeft("10.88.0.", "after DEL");
+  });
+
+  it("255 bytes survive a lost store: adopted (hashed in the link alias), then DEL leaves nothing", async () => {
+    const id = `d${"fedcba9876543210".repeat(16)}`.slice(0, 255);
+    const ns = lab.container();
+    const first = await lab.add(id, ns, conf());
+    for (const suffix of ["", "-wal", "-shm"]) rmSync(join(lab.dataDir, `quantum.db${suffix}`), { force: true });
+    const other = lab.container();
+    const second = await lab.add("short-id", other, conf());
+    assert.notEqual(resultIp(second), resultIp(first), "the adopted address is not handed out again");
+    assert.equal((await lab.del(id, ns.path, conf())).code, 0);
+    assert.equal((await lab.del("short-id", other.path, conf())).code, 0);
+    lab.assertNothingLeft("10.88.0.", "after DEL of both");
   });
 
   it("256 bytes: refused with 4, nothing done", async () => {
