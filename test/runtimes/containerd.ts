@@ -96,7 +96,9 @@ export class ContainerdLab {
     for (const d of ["net.d", "cni-bin", "cni-cache", "run-containerd", "root", "state"]) mkdirSync(join(this.root, d));
     writeFileSync(
       join(this.pluginDir, "quantum"),
-      `#!/bin/sh\necho "$CNI_COMMAND netns=[$CNI_NETNS] id=$CNI_CONTAINERID if=$CNI_IFNAME" >> '${this.tracePath}'\nexec '${quantumBin}' "$@"\n`,
+      // containerd gives CNI plugins an environment of its own: the wrapper points the plugin at the
+      // tests' network registry, never the machine's /var/lib/quantum.
+      `#!/bin/sh\necho "$CNI_COMMAND netns=[$CNI_NETNS] id=$CNI_CONTAINERID if=$CNI_IFNAME" >> '${this.tracePath}'\nexport QUANTUM_REGISTRY_DIR='${testRegistryDir()}'\nexec '${quantumBin}' "$@"\n`,
       { mode: 0o755 },
     );
     for (const p of readdirSync(referenceDir)) symlinkSync(join(referenceDir, p), join(this.pluginDir, p));
@@ -127,8 +129,7 @@ export class ContainerdLab {
 
   /** Starts containerd (host netns → private mount namespace → containerd) and waits until ctr answers. */
   async start(): Promise<void> {
-    // containerd hands its environment on to CNI plugins: the tests' registry, never the machine's.
-    const env = { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", QUANTUM_REGISTRY_DIR: testRegistryDir() };
+    const env = { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" };
     const child = spawn(
       "nsenter",
       [
