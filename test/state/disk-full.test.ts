@@ -42,7 +42,7 @@ for (const mode of ["direct", "daemon"] as const)
         netns,
         config,
         bin: wrapper,
-        extraEnv: { QUANTUM_SOCKET: join(tools, "none") },
+        extraEnv: env,
       });
     /** The store as the plugin sees it (inside the mount namespace). */
     const storeState = async () => {
@@ -100,6 +100,8 @@ console.log(JSON.stringify({ reservations, attachments }));\n`,
       assert.equal(r.code, 1, r.stdout);
       const err = JSON.parse(r.stdout) as { code: number; msg: string };
       assert.equal(err.code, 11, err.msg);
+      // Through the daemon when there is one: its log has the calls.
+      if (daemon) await daemon.waitLog(/"command":"ADD"/);
       assert.match(err.msg, /is full/);
       assert.ok(err.msg.includes(lab.dataDir), err.msg);
       assert.equal(ipJson<unknown[]>(ns.name, ["link", "show"]).length, 1, "no link made in the container");
