@@ -285,7 +285,7 @@ export class Dataplane {
         containerId: req.containerId,
         ifname: req.ifname,
         netns: req.netnsPath,
-        ips: ips_(allocated),
+        ips: cidrsOf(allocated),
         result: { ips: allocated, routes: [], interfaces: [], delegated: false, pending: true },
       });
       return allocated;
@@ -529,7 +529,7 @@ export class Dataplane {
   }
 }
 
-function ips_(ips: AssignedIp[]): string[] {
+function cidrsOf(ips: AssignedIp[]): string[] {
   return ips.map((ip) => ip.address);
 }
 

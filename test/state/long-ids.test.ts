@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Lab, resultIp } from "../dataplane/fixture.js";
 import { ipJson } from "../helpers/netns.js";
+import { reaches } from "./reach.js";
 
 const isRoot = process.getuid?.() === 0;
 
@@ -24,7 +25,7 @@ describe("container ids up to 255 bytes", { skip: isRoot ? false : "needs root",
     const id = `c${"0123456789abcdef".repeat(16)}`.slice(0, 255);
     const ns = lab.container();
     const result = await lab.add(id, ns, conf());
-    assert.ok(lab.ping(ns, "10.88.0.1"));
+    assert.ok(reaches(lab, ns, "10.88.0.1"));
     const check = await lab.run({
       command: "CHECK",
       containerId: id,

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Lab } from "../dataplane/fixture.js";
 import { ipJson, nsExec, uniqueName } from "../helpers/netns.js";
+import { reaches } from "./reach.js";
 
 const isRoot = process.getuid?.() === 0;
 
@@ -25,7 +26,7 @@ describe("host-wide network registry (CNI path)", { skip: isRoot ? false : "need
     otherDir = mkdtempSync(join(tmpdir(), "qreg-other-"));
     const ns = lab.container();
     await lab.add("ctr-a", ns, first());
-    assert.ok(lab.ping(ns, "10.81.0.1"), "the first container reaches its gateway");
+    assert.ok(reaches(lab, ns, "10.81.0.1"), "the first container reaches its gateway");
   });
   after(() => {
     lab?.cleanup();
@@ -75,14 +76,14 @@ describe("host-wide network registry (CNI path)", { skip: isRoot ? false : "need
       const del = await lab.del("ctr-x", ns.path, config());
       assert.equal(del.code, 0, del.stdout);
       assert.equal(routes(), before, "host routes unchanged");
-      assert.ok(lab.ping(lab.containers[0]!, "10.81.0.1"), "the first container still reaches its gateway");
+      assert.ok(reaches(lab, lab.containers[0]!, "10.81.0.1"), "the first container still reaches its gateway");
     });
   }
 
   it("the same conflist again is the same network", async () => {
     const ns = lab.container();
     await lab.add("ctr-a2", ns, first());
-    assert.ok(lab.ping(ns, "10.81.0.1"));
+    assert.ok(reaches(lab, ns, "10.81.0.1"));
     assert.equal((await lab.del("ctr-a2", ns.path, first())).code, 0);
   });
 
@@ -92,7 +93,7 @@ describe("host-wide network registry (CNI path)", { skip: isRoot ? false : "need
     const ns = lab.container();
     const replacement = lab.config({ name: "reg-e", subnet: "10.81.0.0/24", gateway: "10.81.0.1" });
     await lab.add("ctr-e", ns, replacement);
-    assert.ok(lab.ping(ns, "10.81.0.1"));
+    assert.ok(reaches(lab, ns, "10.81.0.1"));
     assert.equal((await lab.del("ctr-e", ns.path, replacement)).code, 0);
   });
 });

@@ -14,6 +14,7 @@ import { SqliteStore } from "../../src/store/index.js";
 import { CtlLab, ok } from "../cli/ctl.js";
 import { resultIp } from "../dataplane/fixture.js";
 import type { TestNetns } from "../helpers/netns.js";
+import { reaches } from "./reach.js";
 
 const isRoot = process.getuid?.() === 0;
 
@@ -56,7 +57,7 @@ describe("a lost store is rebuilt from the kernel", { skip: isRoot ? false : "ne
     await lab.ctl(["doctor"]);
     ok(await lab.ctl(["gc", "--local", "--grace-ms", "0"]), "gc");
     assert.deepEqual(veths(), before, "no host veth deleted");
-    for (const r of running) assert.ok(lab.ping(r.ns, "10.84.0.1"), `${r.id} reaches its gateway`);
+    for (const r of running) assert.ok(reaches(lab, r.ns, "10.84.0.1"), `${r.id} reaches its gateway`);
   });
 
   it("the next ADD adopts the running containers first: no address handed out twice", async () => {
@@ -65,8 +66,8 @@ describe("a lost store is rebuilt from the kernel", { skip: isRoot ? false : "ne
     assert.ok(!running.some((r) => r.ip === ip), `new address ${ip} differs from ${running.map((r) => r.ip)}`);
     const recorded = lab.storeState("loss-net").attachments.sort();
     assert.deepEqual(recorded, ["new-1/eth0", "run-1/eth0", "run-2/eth0", "run-3/eth0"]);
-    for (const r of running) assert.ok(lab.ping(r.ns, "10.84.0.1"), `${r.id} still reaches its gateway`);
-    assert.ok(lab.ping(ns, running[0]!.ip), "the new container reaches a running one");
+    for (const r of running) assert.ok(reaches(lab, r.ns, "10.84.0.1"), `${r.id} still reaches its gateway`);
+    assert.ok(reaches(lab, ns, running[0]!.ip), "the new container reaches a running one");
   });
 
   it("quantumctl store recover --fresh rebuilds every attachment from the kernel", async () => {
