@@ -51,8 +51,14 @@ describe("network registry", () => {
     );
   });
 
-  test("a dead conflicting network is replaced after onDead", () => {
+  test("a fresh registration is live whatever its probe says (its first ADD is under way)", () => {
     const r = new NetworkRegistry(new MemoryRegistryStore(), () => "ns1");
+    r.claim(a, live);
+    assert.throws(() => r.claim({ ...a, name: "b" }, () => false), NetworkConflictError);
+  });
+
+  test("a dead conflicting network is replaced after onDead", () => {
+    const r = new NetworkRegistry(new MemoryRegistryStore(), () => "ns1", 0);
     r.claim(a, live);
     const dead: string[] = [];
     r.claim(

@@ -49,6 +49,7 @@ export function conflictReason(a: NetworkClaim, b: NetworkClaim): string | undef
 }
 
 const CLAIM_TTL_MS = 10_000;
+const FRESH_MS = 10_000;
 
 export class NetworkRegistry {
   readonly #store: RegistryStore;
@@ -60,9 +61,13 @@ export class NetworkRegistry {
    */
   readonly #claimed = new Map<string, number>();
 
-  constructor(store: RegistryStore, scope: () => string = currentNetnsScope) {
+  readonly #freshMs: number;
+
+  /** @param freshMs how long a new registration is live regardless of its probe (default 10 s) */
+  constructor(store: RegistryStore, scope: () => string = currentNetnsScope, freshMs = FRESH_MS) {
     this.#store = store;
     this.#scope = scope;
+    this.#freshMs = freshMs;
   }
 
   get path(): string {
@@ -95,8 +100,10 @@ export class NetworkRegistry {
       for (const other of this.#store.list(scope)) {
         const reason = conflictReason(claim, other);
         if (reason === undefined) continue;
-        // Our own earlier registration under the same name is replaced only when it is dead too.
-        if (!isLive(other)) {
+        // A registration younger than FRESH_MS counts as live whatever the probe says: its first
+        // ADD may not have made its bridge or reserved its first address yet.
+        const fresh = Date.now() - Date.parse(other.updatedAt) < this.#freshMs;
+        if (!fresh && !isLive(other)) {
           // What the dead network left in the kernel (its firewall jump on the bridge) would
           // collide with ours: cleared with its registration.
           onDead(other);

@@ -11,8 +11,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import Database from "better-sqlite3";
 import { Lab } from "../dataplane/fixture.js";
 import { ipJson, nsExec, uniqueName } from "../helpers/netns.js";
+import { testRegistryDir } from "../helpers/registry.js";
 import { reaches } from "./reach.js";
 
 const isRoot = process.getuid?.() === 0;
@@ -90,6 +92,10 @@ describe("host-wide network registry (CNI path)", { skip: isRoot ? false : "need
   it("a dead network (no attachments, bridge gone) does not block its subnet", async () => {
     assert.equal((await lab.del("ctr-a", lab.containers[0]!.path, first())).code, 0);
     nsExec(lab.host.name, "ip", ["link", "delete", String(first()["bridge"])]);
+    // The user edits the conflist later than the registration's fresh window (10 s).
+    const registry = new Database(join(testRegistryDir(), "registry.db"));
+    registry.prepare("UPDATE networks SET updated_at = ? WHERE name = 'reg-a'").run("2020-01-01T00:00:00.000Z");
+    registry.close();
     const ns = lab.container();
     const replacement = lab.config({ name: "reg-e", subnet: "10.81.0.0/24", gateway: "10.81.0.1" });
     await lab.add("ctr-e", ns, replacement);
