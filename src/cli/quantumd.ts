@@ -3,6 +3,7 @@
 // requests with code 11, exit 0.
 import { parseArgs } from "node:util";
 import { DEFAULT_STALE_ATTACHMENT_GRACE_MS } from "../manager/cni-config.js";
+import { absolutePathProblem, MAX_DATA_DIR_BYTES, MAX_SOCKET_PATH_BYTES } from "../manager/path-validation.js";
 import { CniServer } from "../server/cni-server.js";
 import { HttpApi } from "../server/http-api.js";
 import { createLogger } from "../server/logger.js";
@@ -30,6 +31,13 @@ function intFlag(v: string | undefined, name: string, dflt: number): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`--${name} must be a non-negative integer, got "${v}"`);
   return n;
+}
+
+/** An absolute, normalised path flag (the same rules as a conflist's dataDir/socketPath). */
+function pathFlag(v: string, name: string, maxBytes: number): string {
+  const problem = absolutePathProblem(v, maxBytes);
+  if (problem) throw new RangeError(`--${name} ${JSON.stringify(v.slice(0, 200))} ${problem}`);
+  return v;
 }
 
 async function main(): Promise<void> {
@@ -71,11 +79,13 @@ async function main(): Promise<void> {
       "stale-attachment-grace-ms",
       DEFAULT_STALE_ATTACHMENT_GRACE_MS,
     ),
-    ...(values["data-dir"] ? { dataDirs: values["data-dir"] } : {}),
+    ...(values["data-dir"]
+      ? { dataDirs: values["data-dir"].map((d) => pathFlag(d, "data-dir", MAX_DATA_DIR_BYTES)) }
+      : {}),
     ...(values["firewall-table"] ? { firewallTable: values["firewall-table"] } : {}),
   });
   const api = new HttpApi(server, {
-    socketPath: values.socket,
+    socketPath: pathFlag(values.socket, "socket", MAX_SOCKET_PATH_BYTES),
     allowUids: values["allow-uid"].map((u) => intFlag(u, "allow-uid", 0)),
     maxBodyBytes: intFlag(values["max-body"], "max-body", 16 * 1024 * 1024),
     logger: log,

@@ -1,4 +1,6 @@
-import { hasControlCharacter } from "../cni/index.js";
+// env.js, not the cni/ index: the daemon's event loop loads this file (through cni-config.ts) and
+// must stay light.
+import { hasControlCharacter } from "../cni/env.js";
 
 // The paths a config may name (dataDir, socketPath): absolute, already normalised, no "..", no
 // control characters, within what the kernel takes. A relative path would resolve against each
