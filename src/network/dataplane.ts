@@ -469,7 +469,12 @@ export class Dataplane {
     sleep: (ms: number) => void,
     staleGraceMs: number = DEFAULT_STALE_ATTACHMENT_GRACE_MS,
   ): ReconcileReport {
-    return reconcileStore({ ...this.#auditDeps(), graceMs, sleep, staleGraceMs }, this.dataDir ?? "");
+    const report = reconcileStore({ ...this.#auditDeps(), graceMs, sleep, staleGraceMs }, this.dataDir ?? "");
+    // Live containers the store forgot are recorded again, never removed.
+    const adopted = this.recoverFromKernel();
+    report.items.push(...adopted.adopted.map((a) => `adopted ${a}`));
+    report.errors.push(...adopted.problems);
+    return report;
   }
 
   /** Store against kernel and firewall, read-only: what quantumctl doctor reports. */
@@ -479,7 +484,16 @@ export class Dataplane {
 
   /** Removes what each finding describes (quantumctl gc --local). */
   repair(findings: Finding[]): RepairReport {
-    return repairFindings(this.#auditDeps(), findings);
+    const report = repairFindings(this.#auditDeps(), findings);
+    if (findings.some((f) => f.kind === "unrecorded-container")) {
+      // Adopted, not deleted: the store learns them again from the kernel.
+      const adopted = this.recoverFromKernel();
+      report.errors.push(...adopted.problems);
+      report.repaired.push(
+        ...findings.filter((f) => f.kind === "unrecorded-container" && f.link && adopted.links.includes(f.link)),
+      );
+    }
+    return report;
   }
 
   #auditDeps(): AuditDeps {

@@ -30,6 +30,8 @@ export interface RecoverableNetwork {
 export interface RecoveryReport {
   /** "network:container/ifname (addresses)" of each attachment recorded again. */
   adopted: string[];
+  /** The host links of the adopted attachments. */
+  links: string[];
   /** What could not be adopted, and why. */
   problems: string[];
 }
@@ -43,7 +45,7 @@ export function adoptFromKernel(
   networks: readonly RecoverableNetwork[],
   links: Link[] = deps.host.listLinks(),
 ): RecoveryReport {
-  const report: RecoveryReport = { adopted: [], problems: [] };
+  const report: RecoveryReport = { adopted: [], links: [], problems: [] };
   const byId = new Map(networks.map((n) => [n.id, n]));
   for (const link of links) {
     const alias = link.kind === "veth" ? parseAttachmentAlias(link.alias) : undefined;
@@ -83,6 +85,7 @@ export function adoptFromKernel(
         });
       });
       report.adopted.push(`${who} (${ips.map((i) => i.plain).join(", ") || "no addresses"})`);
+      report.links.push(link.name);
     } catch (err) {
       report.problems.push(`cannot adopt ${who} (host link "${link.name}"): ${(err as Error).message}`);
     }

@@ -54,13 +54,24 @@ describe("a lost store is rebuilt from the kernel", { skip: isRoot ? false : "ne
       spec: { source: "quantumd", id: networkId("loss-net"), driver: "bridge", bridge },
     });
     store.close();
-    await lab.ctl(["doctor"]);
-    ok(await lab.ctl(["gc", "--local", "--grace-ms", "0"]), "gc");
+    const doctor = await lab.ctl(["doctor", "--json"]);
+    const kinds = (doctor.json as { findings: { kind: string }[] }).findings.map((f) => f.kind);
+    assert.deepEqual(kinds, ["unrecorded-container", "unrecorded-container", "unrecorded-container"], doctor.stdout);
+    const gc = ok(await lab.ctl(["gc", "--local", "--grace-ms", "0", "--json"]), "gc");
+    const repaired = (gc.json as { repaired: { kind: string }[] }).repaired.map((f) => f.kind);
+    assert.deepEqual(repaired, ["unrecorded-container", "unrecorded-container", "unrecorded-container"], gc.stdout);
     assert.deepEqual(veths(), before, "no host veth deleted");
+    assert.deepEqual(
+      lab.storeState("loss-net").attachments.sort(),
+      ["run-1/eth0", "run-2/eth0", "run-3/eth0"],
+      "gc adopted them",
+    );
     for (const r of running) assert.ok(reaches(lab, r.ns, "10.84.0.1"), `${r.id} reaches its gateway`);
   });
 
   it("the next ADD adopts the running containers first: no address handed out twice", async () => {
+    // Lost again, and this time no gc: the ADD itself must adopt before it allocates.
+    deleteStore(lab.dataDir);
     const ns = lab.container();
     const ip = resultIp(await lab.add("new-1", ns, conf()));
     assert.ok(!running.some((r) => r.ip === ip), `new address ${ip} differs from ${running.map((r) => r.ip)}`);

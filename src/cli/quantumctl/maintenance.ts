@@ -163,7 +163,8 @@ export function registerMaintenanceCommands(program: Command, run: Run): void {
         );
         if (o.json) ctx.json({ via: "local", ...report });
         else {
-          for (const f of report.repaired) ctx.io.out(`removed ${f.kind}: ${f.detail}\n`);
+          for (const f of report.repaired)
+            ctx.io.out(`${f.kind === "unrecorded-container" ? "adopted" : "removed"} ${f.kind}: ${f.detail}\n`);
           for (const e of report.errors) ctx.io.err(`error: ${e}\n`);
           if (report.repaired.length === 0 && report.errors.length === 0) ctx.io.out("nothing to collect\n");
         }
