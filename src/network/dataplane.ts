@@ -12,12 +12,20 @@ import { detachFast, finishPendingDeletion } from "./fast-detach.js";
 import { commentOwnerId } from "./firewall/index.js";
 import { adoptFromKernel, type RecoverableNetwork, type RecoveryReport } from "./kernel-recovery.js";
 import { type AuditDeps, auditNetworks, type Finding, type RepairReport, repairFindings } from "./network-audit.js";
-import { networkId } from "./network-ids.js";
-import type { NetworkRegistry } from "./network-registry.js";
+import { defaultBridgeName, networkId } from "./network-ids.js";
+import type { NetworkClaim, NetworkRegistry } from "./network-registry.js";
 import type { FirewallPort, KernelPort } from "./ports.js";
 import { type NetworkNote, reconcileStore } from "./reconcile.js";
 import { DEFAULT_STALE_ATTACHMENT_GRACE_MS, type ReconcileReport } from "./reconcile-report.js";
-import type { AssignedIp, AttachRequest, AttachResult, DetachRequest, NetworkSpec, RouteSpec } from "./types.js";
+import {
+  type AssignedIp,
+  type AttachRequest,
+  type AttachResult,
+  type DetachRequest,
+  NetworkDriverType,
+  type NetworkSpec,
+  type RouteSpec,
+} from "./types.js";
 import { StepError, UndoStack } from "./undo.js";
 import { VirtualNetworkManager } from "./virtual-network-manager.js";
 
@@ -45,6 +53,9 @@ interface AttachmentDetails {
   interfaces: AttachResult["interfaces"];
   delegated: boolean;
 }
+
+/** The parts of a network the host-wide registry looks at (a NetworkSpec, or quantumctl's Network). */
+type ClaimedSpec = { name: string; driver: string; bridge?: string | undefined; subnets: { subnet: string }[] };
 
 export class Dataplane {
   readonly dataDir: string | undefined;
@@ -76,22 +87,10 @@ export class Dataplane {
    * @throws NetworkConflictError when another live network has its bridge, overlaps its address
    *   space, or has its name with another bridge, subnet or data dir
    */
-  claimNetwork(spec: {
-    name: string;
-    driver: string;
-    bridge?: string | undefined;
-    subnets: { subnet: string }[];
-  }): void {
-    if (!this.#registry || this.dataDir === undefined) return;
-    const claim = {
-      name: spec.name,
-      driver: spec.driver,
-      bridge: spec.bridge ?? "",
-      subnets: spec.subnets.map((s) => s.subnet),
-      dataDir: this.dataDir,
-    };
-    this.#registry().claim(
-      claim,
+  claimNetwork(spec: ClaimedSpec): boolean {
+    if (!this.#registry || this.dataDir === undefined) return false;
+    return this.#registry().claim(
+      this.#claimOf(spec),
       (other) => this.#isLive(other),
       (dead) => {
         if (dead.name !== spec.name && this.kernel.nftAvailable()) this.firewall.removeNetwork(networkId(dead.name));
@@ -133,6 +132,24 @@ export class Dataplane {
       kernel: this.kernel,
       ...(this.kernel.nftAvailable() ? { firewall: this.firewall } : {}),
     };
+  }
+
+  /** What the registry records of a network: the bridge only where the driver has one. */
+  #claimOf(spec: ClaimedSpec): NetworkClaim {
+    const bridged = spec.driver === NetworkDriverType.Bridge;
+    return {
+      name: spec.name,
+      driver: spec.driver,
+      bridge: bridged ? (spec.bridge ?? defaultBridgeName(spec.name)) : "",
+      subnets: spec.subnets.map((s) => s.subnet),
+      dataDir: this.dataDir ?? "",
+    };
+  }
+
+  /** Undoes the registration a failed ADD made, unless the network is in use (NetworkRegistry.release). */
+  #releaseClaim(spec: ClaimedSpec): void {
+    if (!this.#registry || this.dataDir === undefined) return;
+    this.#registry().release(this.#claimOf(spec), (other) => this.store.listAttachments(other.name).length > 0);
   }
 
   /** Drops the network's registration (its deletion); no-op without a registry. */
@@ -182,7 +199,7 @@ export class Dataplane {
     let ctr: Rtnl | undefined;
     try {
       this.store.verify?.();
-      this.claimNetwork(spec);
+      if (this.claimNetwork(spec)) undo.push("release the network's registration", () => this.#releaseClaim(spec));
       this.#adoptLiveContainers(spec);
       this.#refuseDuplicate(spec, req);
       this.#finishPendingDeletions(req.containerId, req.ifname);

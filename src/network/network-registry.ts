@@ -77,12 +77,13 @@ export class NetworkRegistry {
   /**
    * Registers `claim`, or refuses it when a live network conflicts; dead conflicting entries are
    * replaced (after `onDead` cleared what they left). One transaction: of two processes racing conflicting claims, one wins.
+   * @returns true when this call wrote the registration (new or changed), false when it stood
    * @throws NetworkConflictError naming the other network and why
    */
-  claim(claim: NetworkClaim, isLive: LivenessProbe, onDead: (entry: RegistryEntry) => void = () => {}): void {
+  claim(claim: NetworkClaim, isLive: LivenessProbe, onDead: (entry: RegistryEntry) => void = () => {}): boolean {
     const key = JSON.stringify(claim);
     const at = this.#claimed.get(key);
-    if (at !== undefined && Date.now() - at < CLAIM_TTL_MS) return;
+    if (at !== undefined && Date.now() - at < CLAIM_TTL_MS) return false;
     const scope = this.#scope();
     // The common case, without the write lock: already registered as is, nothing conflicting. A
     // conflicting claim racing this one takes the lock and sees our row, so reading is enough.
@@ -94,7 +95,7 @@ export class NetworkRegistry {
       !entries.some((e) => conflictReason(claim, e) !== undefined)
     ) {
       this.#claimed.set(key, Date.now());
-      return;
+      return false;
     }
     this.#store.transaction(() => {
       for (const other of this.#store.list(scope)) {
@@ -115,6 +116,20 @@ export class NetworkRegistry {
       this.#store.put({ ...claim, scope, updatedAt: new Date().toISOString() });
     });
     this.#claimed.set(key, Date.now());
+    return true;
+  }
+
+  /**
+   * Undoes a registration a failed ADD made, unless the network is in use after all (another ADD
+   * of it succeeded meanwhile): a refused or failed first ADD must not hold the name or subnet.
+   */
+  release(claim: NetworkClaim, isLive: LivenessProbe): void {
+    this.#claimed.delete(JSON.stringify(claim));
+    const scope = this.#scope();
+    this.#store.transaction(() => {
+      const mine = this.#store.list(scope).find((e) => e.name === claim.name);
+      if (mine && conflictReason(claim, mine) === undefined && !isLive(mine)) this.#store.remove(scope, claim.name);
+    });
   }
 
   /** Removes a registration (quantumctl registry forget, network deletion); true when there was one. */
