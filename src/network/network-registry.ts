@@ -7,8 +7,8 @@
 // conflicting entry only blocks while it is live: its bridge exists or its store holds attachments.
 // A dead one is replaced, so a user who edits a conflist after its containers are gone is not stuck;
 // `quantumctl registry forget` removes one by hand.
-import { statSync } from "node:fs";
 import { cidrsOverlap } from "../ipam/index.js";
+import { currentNetnsId } from "../kernel/index.js";
 import type { RegistryEntry, RegistryStore } from "../store/index.js";
 import { NetworkConflictError } from "./errors.js";
 
@@ -24,10 +24,12 @@ export interface NetworkClaim {
 /** Whether a registered network is still in use (its bridge exists, or it has attachments). */
 export type LivenessProbe = (entry: RegistryEntry) => boolean;
 
-/** The network namespace this thread runs in, as "dev:inode" (the registry's scope). */
+/**
+ * The network namespace this thread runs in (the registry's scope): its netns cookie, so that a
+ * namespace that died and a new one given the same inode number never share registrations.
+ */
 export function currentNetnsScope(): string {
-  const st = statSync("/proc/thread-self/ns/net");
-  return `${st.dev}:${st.ino}`;
+  return currentNetnsId();
 }
 
 /** Why `a` and `b` cannot both exist in one netns, or undefined. */
