@@ -27,7 +27,9 @@ if (process.argv[2] !== "--inner") {
   const hostNs = `qbench-${id}-host`;
   execFileSync("ip", ["netns", "add", hostNs]);
   try {
-    const env = { ...process.env, BENCH_ID: id };
+    // The bench's networks are registered host-wide: in a registry of its own, never the machine's.
+    const registry = mkdtempSync(join(tmpdir(), "qbench-reg-"));
+    const env = { ...process.env, BENCH_ID: id, QUANTUM_REGISTRY_DIR: registry };
     delete env.NODE_EXTRA_CA_CERTS; // runtimes don't set it; it adds 35-60 ms per Node start
     const res = spawnSync(
       "nsenter",
@@ -43,6 +45,7 @@ if (process.argv[2] !== "--inner") {
       const fab = spawnSync(process.execPath, [join(root, "bench/fabric.mjs")], { stdio: "inherit", env });
       if (fab.status !== 0) process.exitCode = fab.status ?? 1;
     }
+    rmSync(registry, { recursive: true, force: true });
   } finally {
     for (const ns of execFileSync("ip", ["netns", "list"], { encoding: "utf8" }).split("\n")) {
       const name = ns.split(" ")[0];
@@ -79,7 +82,11 @@ async function inner() {
   const id = process.env.BENCH_ID;
   const data = mkdtempSync(join(tmpdir(), "qbench-"));
   const nsPath = (n) => `/run/netns/qbench-${id}-${n}`;
-  const baseEnv = { PATH: process.env.PATH, CNI_IFNAME: "eth0" };
+  const baseEnv = {
+    PATH: process.env.PATH,
+    QUANTUM_REGISTRY_DIR: process.env.QUANTUM_REGISTRY_DIR,
+    CNI_IFNAME: "eth0",
+  };
   const daemon = await startDaemon({ root, socket: join(data, "quantumd.sock"), dataDir: join(data, "d") });
   const before = baseline
     ? await startDaemon({ root: baseline, socket: join(data, "before.sock"), dataDir: join(data, "b") })

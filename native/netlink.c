@@ -26,6 +26,10 @@
 #include <unistd.h>
 
 #define MAX_STR 4096
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71  // Linux 5.14; older kernels answer ENOPROTOOPT
+#endif
 // Large enough for one dump datagram (the kernel fills up to 32 KiB when the reader offers it).
 #define RECV_MIN 65536
 
@@ -373,6 +377,26 @@ static napi_value netns_check(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// netnsCookie(): string — SO_NETNS_COOKIE of the calling thread's netns, in decimal. Unlike the
+// nsfs inode, a cookie is never reused while the machine runs, so a namespace that died and a new
+// one that got its inode number are told apart (the network registry's scope).
+static napi_value netns_cookie(napi_env env, napi_callback_info info) {
+  (void)info;
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, errno, "socket", NULL);
+  uint64_t cookie = 0;
+  socklen_t len = sizeof cookie;
+  int r = getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len);
+  int e = errno;
+  close(fd);
+  if (r != 0) return throw_errno(env, e, "getsockopt", NULL);
+  char buf[32];
+  snprintf(buf, sizeof buf, "%llu", (unsigned long long)cookie);
+  napi_value out;
+  if (napi_create_string_utf8(env, buf, NAPI_AUTO_LENGTH, &out) != napi_ok) return NULL;
+  return out;
+}
+
 // ---- sysctl -------------------------------------------------------------------------------
 
 struct sysctl_open {
@@ -464,6 +488,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"closeSocket", NULL, close_socket, NULL, NULL, NULL, napi_enumerable, NULL},
       {"request", NULL, request, NULL, NULL, NULL, napi_enumerable, NULL},
       {"netnsCheck", NULL, netns_check, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netnsCookie", NULL, netns_cookie, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sysctlRead", NULL, sysctl_read, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sysctlWrite", NULL, sysctl_write, NULL, NULL, NULL, napi_enumerable, NULL},
   };

@@ -5,7 +5,8 @@
 // calls start or find another daemon instead of getting code 11, then finish and exit 0. SIGUSR2
 // (autostarted only): the same, to hand the socket to a daemon started by hand or by systemd.
 import { parseArgs } from "node:util";
-import { DEFAULT_DATA_DIR } from "../manager/cni-config.js";
+import { DEFAULT_DATA_DIR, DEFAULT_STALE_ATTACHMENT_GRACE_MS } from "../manager/cni-config.js";
+import { absolutePathProblem, MAX_DATA_DIR_BYTES, MAX_SOCKET_PATH_BYTES } from "../manager/path-validation.js";
 import { markLockReady } from "../server/autostart-lock.js";
 import { CniServer } from "../server/cni-server.js";
 import { DockerPluginServer } from "../server/docker/plugin-server.js";
@@ -28,6 +29,8 @@ const USAGE = `usage: quantumd [options]
   --max-body BYTES         largest request body (default 16777216)
   --data-dir DIR           data dir to reconcile at start (repeatable; default /var/lib/quantum)
   --reconcile-grace-ms MS  age half-made state must reach before reconcile removes it (default 5000)
+  --stale-attachment-grace-ms MS  age an attachment whose netns vanished must reach before
+                           reconcile releases it; until then the runtime's DEL/GC decides (default 604800000)
   --no-reconcile           skip the reconcile at start
   --sync-del               answer DEL only after the link is deleted (no fast path)
   --defer-release          fast-path DEL answers before releasing firewall elements and addresses too
@@ -55,6 +58,13 @@ function intFlag(v: string | undefined, name: string, dflt: number): number {
   return n;
 }
 
+/** An absolute, normalised path flag (the same rules as a conflist's dataDir/socketPath). */
+function pathFlag(v: string, name: string, maxBytes: number): string {
+  const problem = absolutePathProblem(v, maxBytes);
+  if (problem) throw new RangeError(`--${name} ${JSON.stringify(v.slice(0, 200))} ${problem}`);
+  return v;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -68,6 +78,7 @@ async function main(): Promise<void> {
       "data-dir": { type: "string", multiple: true },
       "reconcile-grace-ms": { type: "string" },
       "no-reconcile": { type: "boolean", default: false },
+      "stale-attachment-grace-ms": { type: "string" },
       "sync-del": { type: "boolean", default: false },
       "defer-release": { type: "boolean", default: false },
       "firewall-table": { type: "string" },
@@ -106,12 +117,19 @@ async function main(): Promise<void> {
     fastDel: !values["sync-del"],
     deferRelease: values["defer-release"],
     reconcileGraceMs: intFlag(values["reconcile-grace-ms"], "reconcile-grace-ms", 5000),
-    ...(values["data-dir"] ? { dataDirs: values["data-dir"] } : {}),
+    staleAttachmentGraceMs: intFlag(
+      values["stale-attachment-grace-ms"],
+      "stale-attachment-grace-ms",
+      DEFAULT_STALE_ATTACHMENT_GRACE_MS,
+    ),
+    ...(values["data-dir"]
+      ? { dataDirs: values["data-dir"].map((d) => pathFlag(d, "data-dir", MAX_DATA_DIR_BYTES)) }
+      : {}),
     ...(values["firewall-table"] ? { firewallTable: values["firewall-table"] } : {}),
   });
   let idle: IdleExit | undefined;
   const api = new HttpApi(server, {
-    socketPath: values.socket,
+    socketPath: pathFlag(values.socket, "socket", MAX_SOCKET_PATH_BYTES),
     ...(listenFd !== undefined ? { listenFd } : {}),
     connections: { opened: () => idle?.connectionOpened(), closed: () => idle?.connectionClosed() },
     allowUids: values["allow-uid"].map((u) => intFlag(u, "allow-uid", 0)),

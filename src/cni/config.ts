@@ -4,11 +4,15 @@
 import { pluginConfigSchema } from "./config-schema.js";
 import { containerIdProblem } from "./env.js";
 import { CniError, CODE_DECODING_FAILURE, CODE_INVALID_NETWORK_CONFIG } from "./errors.js";
+import { findDuplicateKey } from "./json-duplicates.js";
 import { parseResult, type Result, toCanonicalResult } from "./result.js";
 import { foldArgsKeys, foldRuntimeConfigKeys } from "./runtime-config-keys.js";
 import type { Attachment, Dns } from "./types.js";
 import { type CniVersion, DEFAULT_VERSION, requireSupportedVersion } from "./version.js";
 import { describeZodError, showValue } from "./zod-format.js";
+
+/** Network names go into store keys, kernel labels and messages: refused beyond this, never cut. */
+export const MAX_NETWORK_NAME_BYTES = 128;
 
 /** `ipam`: delegated IPAM config; only `type` is ours to read, other keys belong to the IPAM plugin. */
 export interface IpamConfig {
@@ -86,10 +90,18 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 export function decodeConfigJson(input: string | Buffer | Record<string, unknown>): Record<string, unknown> {
   let raw: unknown = input;
   if (typeof input === "string" || Buffer.isBuffer(input)) {
+    const text = input.toString();
     try {
-      raw = JSON.parse(input.toString());
+      raw = JSON.parse(text);
     } catch (e) {
       throw new CniError(CODE_DECODING_FAILURE, `error unmarshalling network config: ${(e as Error).message}`);
+    }
+    const duplicate = findDuplicateKey(text);
+    if (duplicate !== undefined) {
+      throw new CniError(
+        CODE_INVALID_NETWORK_CONFIG,
+        `invalid network config: key ${showValue(duplicate)} appears more than once`,
+      );
     }
   }
   if (!isPlainObject(raw)) {
@@ -113,7 +125,10 @@ export function decodeConfigJson(input: string | Buffer | Record<string, unknown
   if (typeof name !== "string") {
     throw new CniError(CODE_DECODING_FAILURE, `invalid config field "name": ${showValue(name)} must be a string`);
   }
-  const problem = containerIdProblem(name);
+  const problem =
+    Buffer.byteLength(name, "utf8") > MAX_NETWORK_NAME_BYTES
+      ? `is too long (at most ${MAX_NETWORK_NAME_BYTES} bytes)`
+      : containerIdProblem(name);
   if (problem)
     throw new CniError(CODE_INVALID_NETWORK_CONFIG, `invalid config field "name": ${showValue(name)} ${problem}`);
   return raw;

@@ -5,7 +5,7 @@
 // runCniMain plugs in the real process streams and exits. Direct mode and the daemon both call it.
 import { configVersion, decodeConfigJson, type PluginConfig, parsePluginConfig } from "./config.js";
 import { type CniEnv, parseCniEnv, QUANTUM_CNI_ARGS } from "./env.js";
-import { CniError, CODE_IO_FAILURE } from "./errors.js";
+import { CniError, CODE_INVALID_NETWORK_CONFIG, CODE_IO_FAILURE } from "./errors.js";
 import { formatResult, type Result } from "./result.js";
 import type { CniCommand } from "./types.js";
 import {
@@ -69,6 +69,12 @@ export interface DispatchOutcome {
 
 const DEFAULT_ABOUT = "Quantum CNI plugin";
 
+/**
+ * The largest config accepted on stdin. Real configs (with a prevResult and runtimeConfig) are a
+ * few KiB; the daemon's default body limit (16 MiB) is above this, so both modes give this answer.
+ */
+export const MAX_STDIN_BYTES = 1 << 20;
+
 async function readStdin(io: CniIo): Promise<Buffer> {
   try {
     return typeof io.stdin === "function" ? await io.stdin() : io.stdin;
@@ -124,6 +130,12 @@ export async function cniDispatch(
     }
     const command = env.command;
     const stdin = await readStdin(io);
+    if (stdin.length > MAX_STDIN_BYTES) {
+      throw new CniError(
+        CODE_INVALID_NETWORK_CONFIG,
+        `network config on stdin is larger than ${MAX_STDIN_BYTES} bytes (${stdin.length} bytes)`,
+      );
+    }
     const rawConfig = decodeConfigJson(stdin);
     const version = configVersion(rawConfig);
     if (isSupportedVersion(version)) outcome.errorVersion = version;

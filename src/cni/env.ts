@@ -3,11 +3,32 @@
 // code-4 error; empty counts as unset (libcni always sets all six). Plus CNI_ARGS parsing.
 import { CniError, CODE_INVALID_ENVIRONMENT_VARIABLES } from "./errors.js";
 import { type CniCommand, isCniCommand } from "./types.js";
+import { showValue } from "./zod-format.js";
 
 /** Container IDs and network names: skel's pattern. */
 export const CONTAINER_ID_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 /** Linux IFNAMSIZ - 1. */
 export const MAX_IFNAME_BYTES = 15;
+/** Longer ids are refused, never truncated: they go into store keys and (hashed) kernel labels. */
+export const MAX_CONTAINER_ID_BYTES = 255;
+/** PATH_MAX - 1: a longer CNI_NETNS cannot name a file. */
+export const MAX_NETNS_PATH_BYTES = 4095;
+/** CNI_ARGS and CNI_PATH: far above any runtime's use, far below what would hurt. */
+export const MAX_LIST_VAR_BYTES = 65_536;
+
+/** C0 controls and DEL: never part of a name, a path or an argument (NUL would cut it in C). */
+export function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
+/** "contains control characters" when `value` has one, else undefined. */
+export function controlCharacterProblem(value: string): string | undefined {
+  return hasControlCharacter(value) ? "contains control characters" : undefined;
+}
 
 /** The CNI_ARGS keys our plugin understands (kubelet/containerd/cri-o send the K8S_ ones). */
 export const QUANTUM_CNI_ARGS = [
@@ -48,6 +69,8 @@ interface EnvVarSpec {
 /** A reason why `id` is not a valid container ID, or undefined. */
 export function containerIdProblem(id: string): string | undefined {
   if (id === "") return "is empty";
+  if (Buffer.byteLength(id, "utf8") > MAX_CONTAINER_ID_BYTES)
+    return `is too long (at most ${MAX_CONTAINER_ID_BYTES} bytes)`;
   if (!CONTAINER_ID_PATTERN.test(id)) return "has invalid characters (allowed: [a-zA-Z0-9][a-zA-Z0-9_.-]*)";
   return undefined;
 }
@@ -60,6 +83,20 @@ export function interfaceNameProblem(name: string): string | undefined {
   }
   if (name === "." || name === "..") return "must not be . or ..";
   if (/[/:\s]/u.test(name)) return "must not contain / or : or whitespace characters";
+  if (hasControlCharacter(name)) return "must not contain control characters";
+  return undefined;
+}
+
+/** A reason why `path` cannot be a netns path, or undefined. */
+export function netnsPathProblem(path: string): string | undefined {
+  if (Buffer.byteLength(path, "utf8") > MAX_NETNS_PATH_BYTES)
+    return `is too long (at most ${MAX_NETNS_PATH_BYTES} bytes)`;
+  if (!path.startsWith("/")) return "is not an absolute path";
+  return undefined;
+}
+
+function boundedList(value: string): string | undefined {
+  if (Buffer.byteLength(value, "utf8") > MAX_LIST_VAR_BYTES) return `is too long (at most ${MAX_LIST_VAR_BYTES} bytes)`;
   return undefined;
 }
 
@@ -70,11 +107,11 @@ const ENV_VARS: readonly EnvVarSpec[] = [
   { name: "CNI_COMMAND", requiredFor: ["ADD", "DEL", "CHECK", "GC", "STATUS", "VERSION"] },
   { name: "CNI_CONTAINERID", requiredFor: ADD_DEL_CHECK, validate: containerIdProblem },
   // Optional on DEL: containerd sends DEL with an empty CNI_NETNS.
-  { name: "CNI_NETNS", requiredFor: ["ADD", "CHECK"] },
+  { name: "CNI_NETNS", requiredFor: ["ADD", "CHECK"], validate: netnsPathProblem },
   { name: "CNI_IFNAME", requiredFor: ADD_DEL_CHECK, validate: interfaceNameProblem },
-  { name: "CNI_ARGS", requiredFor: [] },
+  { name: "CNI_ARGS", requiredFor: [], validate: boundedList },
   // The spec only requires it for GC; skel requires it for every verb but VERSION.
-  { name: "CNI_PATH", requiredFor: ["ADD", "DEL", "CHECK", "GC", "STATUS"] },
+  { name: "CNI_PATH", requiredFor: ["ADD", "DEL", "CHECK", "GC", "STATUS"], validate: boundedList },
 ];
 
 function lookup(env: EnvLookup, name: string): string | undefined {
@@ -102,14 +139,16 @@ export function parseCniEnv(env: EnvLookup, opts: ParseEnvOptions = {}): CniEnv 
     const required = spec.name === "CNI_COMMAND" || (command !== undefined && spec.requiredFor.includes(command));
     if (value === undefined) {
       if (required) missing.push(spec.name);
-    } else if (required && spec.validate) {
+    } else {
       // skel validates only the variables the command needs, and stops at the first bad one.
-      const problem = spec.validate(value);
+      // Beyond skel, what a verb uses is validated even when optional (DEL's CNI_NETNS names a
+      // path; CNI_ARGS is parsed for every verb but VERSION), and no variable a verb reads may
+      // carry a control character. VERSION validates nothing: libcni sends it CNI_NETNS=dummy.
+      if (command === undefined || command === "VERSION") continue;
+      const used = required || (spec.name === "CNI_NETNS" && command === "DEL") || spec.name === "CNI_ARGS";
+      const problem = (used ? spec.validate?.(value) : undefined) ?? controlCharacterProblem(value);
       if (problem) {
-        throw new CniError(
-          CODE_INVALID_ENVIRONMENT_VARIABLES,
-          `invalid ${spec.name} ${JSON.stringify(value)}: ${problem}`,
-        );
+        throw new CniError(CODE_INVALID_ENVIRONMENT_VARIABLES, `invalid ${spec.name} ${showValue(value)}: ${problem}`);
       }
     }
   }
@@ -137,6 +176,11 @@ export function parseCniEnv(env: EnvLookup, opts: ParseEnvOptions = {}): CniEnv 
   return out;
 }
 
+/** At most ~200 characters of text built from input. */
+function clip(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 197)}...` : text;
+}
+
 /** IgnoreUnknown's values, as Go's UnmarshallableBool reads them. */
 function parseArgBool(key: string, value: string): boolean {
   const v = value.toLowerCase();
@@ -144,7 +188,7 @@ function parseArgBool(key: string, value: string): boolean {
   if (v === "0" || v === "false") return false;
   throw new CniError(
     CODE_INVALID_ENVIRONMENT_VARIABLES,
-    `invalid CNI_ARGS value ${key}=${JSON.stringify(value)}: must be 1, 0, true or false`,
+    `invalid CNI_ARGS value ${key}=${showValue(value)}: must be 1, 0, true or false`,
   );
 }
 
@@ -163,7 +207,7 @@ export function parseCniArgs(raw: string, knownKeys: readonly string[]): Record<
     if (kv.length !== 2) {
       throw new CniError(
         CODE_INVALID_ENVIRONMENT_VARIABLES,
-        `invalid CNI_ARGS pair ${JSON.stringify(pair)}: want KEY=VALUE`,
+        `invalid CNI_ARGS pair ${showValue(pair)}: want KEY=VALUE`,
       );
     }
     const [key, value] = kv as [string, string];
@@ -175,7 +219,7 @@ export function parseCniArgs(raw: string, knownKeys: readonly string[]): Record<
   if (unknown.length > 0 && !ignoreUnknown) {
     throw new CniError(
       CODE_INVALID_ENVIRONMENT_VARIABLES,
-      `unknown CNI_ARGS ${unknown.map((u) => JSON.stringify(u)).join(", ")} (set IgnoreUnknown=1 to ignore them)`,
+      `unknown CNI_ARGS ${clip(unknown.map((u) => JSON.stringify(u)).join(", "))} (set IgnoreUnknown=1 to ignore them)`,
     );
   }
   return out;

@@ -121,3 +121,12 @@ export function sameSubnet(a: string, b: string): boolean {
   const shift = BigInt(bitsOf(ca.ip.family) - len);
   return ca.ip.value >> shift === cb.ip.value >> shift;
 }
+
+/** True when two CIDRs share at least one address (one contains the other's network). */
+export function cidrsOverlap(a: string, b: string): boolean {
+  const x = tryParseCidr(a);
+  const y = tryParseCidr(b);
+  if (!x || !y || x.ip.family !== y.ip.family) return false;
+  const len = Math.min(x.prefixLength, y.prefixLength);
+  return networkOf(x.ip, len) === networkOf(y.ip, len);
+}

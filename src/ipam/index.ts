@@ -1,5 +1,6 @@
 export {
   type Cidr,
+  cidrsOverlap,
   type Family,
   formatIp,
   type Ip,

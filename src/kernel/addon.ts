@@ -14,6 +14,11 @@ export interface NetlinkAddon {
   request(fd: number, message: Buffer): Buffer[];
   /** true: a network namespace; false: exists but is not one. Throws (ENOENT...) when statfs fails. */
   netnsCheck(path: string): boolean;
+  /**
+   * SO_NETNS_COOKIE of the calling thread's netns (decimal): never reused while the machine runs.
+   * Absent in an addon built before it; throws ENOPROTOOPT on kernels before 5.14.
+   */
+  netnsCookie?(): string;
   /** Raw contents of /proc/sys/<key>, opened inside the netns at netnsPath (null: the caller's). */
   sysctlRead(netnsPath: string | null, key: string): string;
   sysctlWrite(netnsPath: string | null, key: string, value: string): void;

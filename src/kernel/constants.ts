@@ -53,6 +53,7 @@ export const IFLA = {
   MASTER: 10,
   PROTINFO: 12,
   OPERSTATE: 16,
+  IFALIAS: 20,
   LINKINFO: 18,
   NET_NS_FD: 28,
   /** The link's group (u32; 0 is everyone's default): RTM_DELLINK with only a group deletes all its links. */

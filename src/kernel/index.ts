@@ -4,7 +4,14 @@ export { SCOPES, type Scope } from "./constants.js";
 export { KernelError, type KernelErrorInit, LinkNotFoundError, PeerNameTakenError } from "./errors.js";
 export type { Family } from "./ip.js";
 export { ensureIptablesAccept, type IptablesFamily, iptablesChainExists, removeIptablesAccept } from "./iptables.js";
-export { checkNetnsPath, NetnsNotFoundError, NotANetnsError, openNetnsFd, withNetnsFd } from "./netns.js";
+export {
+  checkNetnsPath,
+  currentNetnsId,
+  NetnsNotFoundError,
+  NotANetnsError,
+  openNetnsFd,
+  withNetnsFd,
+} from "./netns.js";
 export * from "./nftables.js";
 export { Rtnl } from "./rtnl.js";
 export { readSysctl, writeSysctl } from "./sysctl.js";

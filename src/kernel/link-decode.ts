@@ -24,6 +24,8 @@ export function decodeLink(msg: NetlinkMessage): Link {
   if (kind) link.kind = kind;
   const master = attrU32(a, IFLA.MASTER);
   if (master) link.master = master;
+  const alias = attrStr(a, IFLA.IFALIAS);
+  if (alias) link.alias = alias;
   const linkIndex = attrU32(a, IFLA.LINK);
   // Devices without a lower link report IFLA_LINK = their own index.
   if (linkIndex !== undefined && linkIndex !== 0 && (linkIndex !== h.index || a.has(IFLA.LINK_NETNSID))) {

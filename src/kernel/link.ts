@@ -67,6 +67,11 @@ export function setLink(ch: RtnlChannel, index: number, o: SetLinkOptions): void
   if (o.mac !== undefined) m.attr(IFLA.ADDRESS, parseMac(o.mac));
   if (o.master !== undefined) m.u32(IFLA.MASTER, o.master);
   if (o.netnsFd !== undefined) m.u32(IFLA.NET_NS_FD, o.netnsFd);
+  if (o.alias !== undefined) {
+    if (Buffer.byteLength(o.alias) > 255)
+      throw new RangeError(`link alias longer than 255 bytes: ${o.alias.slice(0, 80)}...`);
+    m.str(IFLA.IFALIAS, o.alias);
+  }
   ch.call(m, "setLink", `link ${index}`);
 }
 

@@ -1,7 +1,7 @@
 // Network namespace paths (/var/run/netns/NAME, /proc/PID/ns/net): checking them and opening
 // them as fds for IFLA_NET_NS_FD. Errors tell "missing" (DEL may treat it as done) apart from
 // "not a netns" (a caller bug).
-import { closeSync, openSync } from "node:fs";
+import { closeSync, openSync, statSync } from "node:fs";
 import { addon } from "./addon.js";
 
 export class NetnsNotFoundError extends Error {
@@ -68,4 +68,20 @@ export function netnsError(e: unknown, path: string): unknown {
   if (code === "ENOENT" || code === "ENOTDIR") return new NetnsNotFoundError(path, { cause: e });
   if (code === "EINVAL") return new NotANetnsError(path, { cause: e });
   return e;
+}
+
+/**
+ * An identity of the calling thread's network namespace that no other namespace has while the
+ * machine runs: "cookie:<SO_NETNS_COOKIE>". Where the kernel (< 5.14) or the addon cannot give a
+ * cookie, "ino:<dev>:<inode>" of /proc/thread-self/ns/net, which a later namespace may reuse.
+ */
+export function currentNetnsId(): string {
+  try {
+    const cookie = addon().netnsCookie?.();
+    if (cookie) return `cookie:${cookie}`;
+  } catch {
+    // No cookie here: fall back to the inode.
+  }
+  const st = statSync("/proc/thread-self/ns/net");
+  return `ino:${st.dev}:${st.ino}`;
 }

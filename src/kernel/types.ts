@@ -44,6 +44,8 @@ export interface Link {
   bridgePort?: BridgePortState;
   /** Raw ifi_flags. */
   flags: number;
+  /** IFLA_IFALIAS, when set. */
+  alias?: string;
 }
 
 export interface BridgeOptions {
@@ -109,6 +111,8 @@ export interface SetLinkOptions {
   name?: string;
   /** Moves the link into this netns (slow: prefer creating links in place). */
   netnsFd?: number;
+  /** IFLA_IFALIAS, at most 255 bytes ("" clears it). The kernel ignores it at creation. */
+  alias?: string;
 }
 
 export interface BridgePortOptions {

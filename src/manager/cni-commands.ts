@@ -32,8 +32,9 @@ import {
   overlaySpec,
   type ReconcileReport,
   type RouteSpec,
+  StoreDamagedError,
 } from "../network/index.js";
-import { toCniError } from "./errors.js";
+import { causedBy, toCniError } from "./errors.js";
 import { DEFAULT_DATA_DIR, type QuantumNetConf } from "./network-config.js";
 import { execPlugin, findPlugin } from "./plugin-exec.js";
 import { QuantumConfigCache } from "./quantum-config-cache.js";
@@ -107,13 +108,15 @@ export class CniCommands implements PluginHandlers {
       const target = { containerId: env.containerId, ifname: env.ifname, netnsPath: env.netns };
       return this.#dataplaneOf(net).delFast(net.spec, target, deferRelease);
     } catch (err) {
+      // The normal DEL knows how to work without a damaged store.
+      if (causedBy(err, StoreDamagedError)) return undefined;
       throw toCniError(err, context);
     }
   }
 
   /** One reconcile pass over a data dir (daemon start, POST /v1/reconcile). */
-  reconcile(dataDir: string, graceMs: number, sleep: (ms: number) => void): ReconcileReport {
-    return this.dataplane(dataDir).reconcile(graceMs, sleep);
+  reconcile(dataDir: string, graceMs: number, sleep: (ms: number) => void, staleGraceMs?: number): ReconcileReport {
+    return this.dataplane(dataDir).reconcile(graceMs, sleep, staleGraceMs);
   }
 
   /** Attachments and reservations per network in a data dir (metrics). */
@@ -169,14 +172,23 @@ export class CniCommands implements PluginHandlers {
     const context = `DEL ${env.containerId}/${env.ifname} from network "${config.name}"`;
     const net = this.#parse(config);
     let failure: CniError | undefined;
+    const target = {
+      containerId: env.containerId!,
+      ifname: env.ifname!,
+      ...(env.netns ? { netnsPath: env.netns } : {}),
+    };
     try {
-      this.#dataplaneOf(net).del(net.spec, {
-        containerId: env.containerId!,
-        ifname: env.ifname!,
-        ...(env.netns ? { netnsPath: env.netns } : {}),
-      });
+      this.#dataplaneOf(net).del(net.spec, target);
     } catch (err) {
-      failure = toCniError(err, context);
+      if (causedBy(err, StoreDamagedError)) {
+        // The runtime must be able to finish the pod: DEL from the kernel and the prevResult.
+        try {
+          const ips = (config.prevResult?.ips ?? []).map((ip) => ip.address.split("/")[0] ?? ip.address);
+          this.#dataplanes.detachWithoutStore(net.spec, target, ips);
+        } catch (fallbackErr) {
+          failure = toCniError(fallbackErr, context);
+        }
+      } else failure = toCniError(err, context);
     }
     // IPAM DEL runs even when our part failed: an address must never leak.
     if (net.ipamType) await this.#delegate(req, net.ipamType, "DEL", context);

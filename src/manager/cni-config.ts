@@ -3,6 +3,7 @@
 // a whole process at other directories without code changes.
 // This module stays light (no dataplane imports): the daemon's event-loop thread reads its defaults.
 import { isAbsolute, resolve } from "node:path";
+import { absolutePathProblem, MAX_DATA_DIR_BYTES, MAX_SOCKET_PATH_BYTES } from "./path-validation.js";
 
 /** Defaults of a production install. */
 export const DEFAULT_CONFIG_PATH = "/etc/cni/net.d";
@@ -10,7 +11,7 @@ export const DEFAULT_PLUGIN_PATH = "/opt/cni/bin";
 export const DEFAULT_SOCKET_PATH = "/run/quantum/quantum.sock";
 /** Where the built-in store lives unless a config says `dataDir`. */
 export const DEFAULT_DATA_DIR = "/var/lib/quantum";
-export { DEFAULT_RECONCILE_GRACE_MS } from "../network/reconcile-report.js";
+export { DEFAULT_RECONCILE_GRACE_MS, DEFAULT_STALE_ATTACHMENT_GRACE_MS } from "../network/reconcile-report.js";
 
 /** Environment variables CniConfig.default() reads (each overrides one default). */
 export const CONFIG_ENV = {
@@ -40,12 +41,12 @@ export class CniConfig {
   readonly dataDir: string;
   readonly firewallTable: string;
 
-  /** @throws TypeError when a path is empty or relative. */
+  /** @throws TypeError when a path is empty, relative, too long, or has control characters. */
   constructor(options: CniConfigOptions = {}) {
-    this.configPath = absolute("configPath", options.configPath ?? DEFAULT_CONFIG_PATH);
-    this.pluginPath = absolute("pluginPath", options.pluginPath ?? DEFAULT_PLUGIN_PATH);
-    this.socketPath = absolute("socketPath", options.socketPath ?? DEFAULT_SOCKET_PATH);
-    this.dataDir = absolute("dataDir", options.dataDir ?? DEFAULT_DATA_DIR);
+    this.configPath = absolute("configPath", options.configPath ?? DEFAULT_CONFIG_PATH, MAX_DATA_DIR_BYTES);
+    this.pluginPath = absolute("pluginPath", options.pluginPath ?? DEFAULT_PLUGIN_PATH, MAX_DATA_DIR_BYTES);
+    this.socketPath = absolute("socketPath", options.socketPath ?? DEFAULT_SOCKET_PATH, MAX_SOCKET_PATH_BYTES);
+    this.dataDir = absolute("dataDir", options.dataDir ?? DEFAULT_DATA_DIR, MAX_DATA_DIR_BYTES);
     this.firewallTable = options.firewallTable ?? "quantum";
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,31}$/.test(this.firewallTable)) {
       throw new TypeError(`invalid firewallTable ${JSON.stringify(this.firewallTable)}: want [A-Za-z_][A-Za-z0-9_]*`);
@@ -92,8 +93,13 @@ export class CniConfig {
   }
 }
 
-function absolute(field: string, path: string): string {
+/** An absolute path, normalised; it must then pass what a conflist's own path must (path-validation.ts). */
+function absolute(field: string, path: string, maxBytes: number): string {
   if (typeof path !== "string" || path === "") throw new TypeError(`invalid ${field}: empty path`);
-  if (!isAbsolute(path)) throw new TypeError(`invalid ${field} ${JSON.stringify(path)}: not an absolute path`);
-  return resolve(path);
+  const shown = JSON.stringify(path.length > 120 ? `${path.slice(0, 117)}...` : path);
+  if (!isAbsolute(path)) throw new TypeError(`invalid ${field} ${shown}: not an absolute path`);
+  const normal = resolve(path);
+  const problem = absolutePathProblem(normal, maxBytes);
+  if (problem) throw new TypeError(`invalid ${field} ${shown}: ${problem}`);
+  return normal;
 }

@@ -38,10 +38,16 @@ describe("CniConfig", () => {
 
 describe("CniManager config files", () => {
   let root: string;
+  let ownRegistry: string | undefined;
   let manager: CniManager;
   let configDir: string;
   before(async () => {
     root = mkdtempSync(join(tmpdir(), "qmgr-"));
+    // Networks made here are registered host-wide: in a registry of the test's own when run alone.
+    if (!process.env["QUANTUM_REGISTRY_DIR"]) {
+      ownRegistry = mkdtempSync(join(tmpdir(), "qmgr-reg-"));
+      process.env["QUANTUM_REGISTRY_DIR"] = ownRegistry;
+    }
     configDir = join(root, "net.d");
     manager = new CniManager(
       new CniConfig({ configPath: configDir, dataDir: join(root, "data"), socketPath: join(root, "q.sock") }),
@@ -51,6 +57,7 @@ describe("CniManager config files", () => {
   after(() => {
     manager.close();
     rmSync(root, { recursive: true, force: true });
+    if (ownRegistry) rmSync(ownRegistry, { recursive: true, force: true });
   });
 
   it("init() creates the config and data directories", () => {

@@ -10,9 +10,12 @@ import {
   InterfaceExistsError,
   IpamError,
   NetnsNotFoundError,
+  NetworkConflictError,
   NetworkNotReadyError,
   NotANetnsError,
   PeerNameTakenError,
+  StoreDamagedError,
+  StoreFullError,
   UnsupportedDriverError,
 } from "../network/index.js";
 import { DelegateError } from "./plugin-exec.js";
@@ -21,6 +24,10 @@ import { DelegateError } from "./plugin-exec.js";
 export const CODE_POOL_EXHAUSTED = 100;
 export const CODE_ADDRESS_UNAVAILABLE = 101;
 export const CODE_DUPLICATE_ATTACHMENT = 102;
+/** Another network of this host has the bridge or address space, or the name with other settings. */
+export const CODE_NETWORK_CONFLICT = 103;
+/** The store fails its integrity check: ADD, CHECK and GC are refused until it is recovered (DEL works). */
+export const CODE_STORE_DAMAGED = 104;
 
 /** The error types that carry a CNI meaning; anything else is 999. */
 const MEANINGFUL = [
@@ -33,6 +40,9 @@ const MEANINGFUL = [
   PeerNameTakenError,
   UnsupportedDriverError,
   NetworkNotReadyError,
+  NetworkConflictError,
+  StoreDamagedError,
+  StoreFullError,
 ] as const;
 
 /** The innermost error that has a CNI meaning, following `cause` (by type, never by message text). */
@@ -74,8 +84,23 @@ export function toCniError(err: unknown, context: string): CniError {
   // No fabric lease yet, or self-fenced: the runtime should retry once the node's claim is verified.
   if (root instanceof NetworkNotReadyError)
     return new CniError(CODE_TRY_AGAIN_LATER, message, undefined, { cause: err });
+  if (root instanceof StoreDamagedError) return new CniError(CODE_STORE_DAMAGED, message, undefined, { cause: err });
+  // The spec's "try again later": the runtime retries once space is freed.
+  if (root instanceof StoreFullError) return new CniError(CODE_TRY_AGAIN_LATER, message, undefined, { cause: err });
+  if (root instanceof NetworkConflictError)
+    return new CniError(CODE_NETWORK_CONFLICT, message, undefined, { cause: err });
   if (root instanceof UnsupportedDriverError) {
     return new CniError(CODE_UNSUPPORTED_FIELD, message, `driver: ${root.driver}`, { cause: err });
   }
   return new CniError(CODE_INTERNAL, message, undefined, { cause: err });
+}
+
+/** True when `err` or an error along its cause chain (or among a problem list's) is a `type`. */
+export function causedBy(err: unknown, type: abstract new (...args: never[]) => Error): boolean {
+  for (let e: unknown = err; e instanceof Error; e = (e as Error).cause) {
+    if (e instanceof type) return true;
+    const problems = (e as { problems?: unknown }).problems;
+    if (Array.isArray(problems) && problems.some((p) => causedBy(p, type))) return true;
+  }
+  return false;
 }

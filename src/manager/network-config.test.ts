@@ -157,7 +157,7 @@ describe("parseQuantumConfig: each message names the field and the value (code 7
       /"routes\[0\].gw": "fd00::1" is not in the address family/,
     ],
     ["route priority", { routes: [{ dst: "0.0.0.0/0", priority: -1 }] }, /"routes\[0\].priority": -1/],
-    ["dataDir empty", { dataDir: "" }, /"dataDir": "" must have at least 1 character/],
+    ["dataDir empty", { dataDir: "" }, /"dataDir": "" is not an absolute path/],
   ];
   for (const [what, extra, msg] of cases) {
     test(what, () => rejects({ ...BASE, ...extra }, 7, msg));

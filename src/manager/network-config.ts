@@ -35,6 +35,7 @@ import {
   type SubnetSpec,
 } from "../network/index.js";
 import { DEFAULT_DATA_DIR } from "./cni-config.js";
+import { absolutePathProblem, MAX_DATA_DIR_BYTES, MAX_SOCKET_PATH_BYTES } from "./path-validation.js";
 
 export { DEFAULT_DATA_DIR };
 
@@ -57,6 +58,13 @@ const ifnameString = z.string().superRefine((v, ctx) => {
   const problem = interfaceNameProblem(v);
   if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `is not a valid interface name: it ${problem}` });
 });
+
+/** An absolute, normalised path of at most maxBytes (path-validation.ts). */
+const pathString = (maxBytes: number) =>
+  z.string().superRefine((v, ctx) => {
+    const problem = absolutePathProblem(v, maxBytes);
+    if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+  });
 
 /** A subnet: a CIDR with no host bits set. */
 const subnetString = z.string().superRefine((v, ctx) => {
@@ -95,8 +103,8 @@ const quantumKeysSchema = z
     isolation: z.nativeEnum(IsolationLevel).default(IsolationLevel.None),
     master: ifnameString.optional(),
     macvlanMode: z.enum(MACVLAN_MODES).optional(),
-    dataDir: z.string().min(1).optional(),
-    socketPath: z.string().min(1).optional(),
+    dataDir: pathString(MAX_DATA_DIR_BYTES).optional(),
+    socketPath: pathString(MAX_SOCKET_PATH_BYTES).optional(),
     // Read by the shim (native/shim.c) before any daemon or Node runs; checked here too, so direct
     // mode and the daemon refuse the same bad values the shim refuses.
     autostart: z.boolean().optional(),

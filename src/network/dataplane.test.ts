@@ -41,14 +41,12 @@ function failDriverAt(f: FakeDataplane, step: DriverStep): void {
 }
 
 /** The store with one method made to throw once (a full disk, a broken file). */
-function failingOnce(store: Store, method: keyof Store, error: Error): void {
+/** Makes the nth call (1 = the next) of a store method throw, once. */
+function failingOnce(store: Store, method: keyof Store, error: Error, nth = 1): void {
   const original = (store[method] as (...a: unknown[]) => unknown).bind(store);
-  let armed = true;
+  let calls = 0;
   (store as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
-    if (armed) {
-      armed = false;
-      throw error;
-    }
+    if (++calls === nth) throw error;
     return original(...args);
   };
 }
@@ -114,8 +112,14 @@ describe("dataplane ADD", () => {
       /^add the container to the firewall/,
     ],
     [
-      "the store cannot record the attachment",
+      // The reservation and the first record of the attachment are one transaction (issue 10).
+      "the store cannot record the attachment with its reservation",
       (f) => failingOnce(f.store, "putAttachment", new Error("disk I/O error")),
+      /^allocate addresses: disk I\/O error/,
+    ],
+    [
+      "the store cannot complete the attachment record",
+      (f) => failingOnce(f.store, "putAttachment", new Error("disk I/O error"), 2),
       /^record the attachment: disk I\/O error/,
     ],
   ];
@@ -362,13 +366,29 @@ describe("dataplane DEL fast path", () => {
 });
 
 describe("dataplane reconcile", () => {
-  test("releases attachments whose netns vanished, at once", () => {
+  test("after a reboot (every netns gone) keeps all attachments: the runtime's GC decides (issue 10, finding 7)", () => {
+    const f = lab(5);
+    for (let i = 1; i <= 5; i++) f.dataplane.add(SPEC, request(i));
+    for (let i = 1; i <= 5; i++) f.kernel.removeNetns(`/run/netns/c${i}`);
+    const report = f.dataplane.reconcile(1000, () => {});
+    assert.equal(report.staleAttachments, 0);
+    assert.equal(f.store.listAttachments().length, 5, "5 of 5 kept");
+    // The runtime's GC: its valid list wins.
+    const valid = [1, 2, 3].map((i) => ({ containerId: `ctr${i}`, ifname: "eth0" }));
+    f.dataplane.gc(SPEC, valid);
+    assert.deepEqual(
+      f.store.listAttachments().map((a) => a.containerId),
+      ["ctr1", "ctr2", "ctr3"],
+    );
+  });
+
+  test("releases an attachment whose netns vanished once it is older than the long grace", () => {
     const f = lab(2);
     f.dataplane.add(SPEC, request(1));
     f.dataplane.add(SPEC, request(2));
     f.kernel.removeNetns("/run/netns/c1");
     let slept = 0;
-    const report = f.dataplane.reconcile(1000, () => void slept++);
+    const report = f.dataplane.reconcile(1000, () => void slept++, 0);
     assert.equal(report.staleAttachments, 1);
     assert.equal(slept, 0, "nothing half-made: no second look needed");
     assert.deepEqual(

@@ -5,18 +5,30 @@
 // unwinds a failed ADD completely. Built only by openDataplane (open-dataplane.ts).
 import { type AllocatedIp, Allocator, IpamError, networkOfCidr } from "../ipam/index.js";
 import { NftError, type Rtnl } from "../kernel/index.js";
-import type { Attachment, Store } from "../store/index.js";
+import { type Attachment, countAttachmentsAt, type Store } from "../store/index.js";
 import { HOLDER_IFNAME, isDockerHolder } from "./docker/docker-dataplane.js";
 import { type DriverTable, driverFor } from "./drivers.js";
 import { AttachmentProblemsError, InterfaceExistsError, NetworkNotReadyError, Problem } from "./errors.js";
 import { detachFast, finishPendingDeletion } from "./fast-detach.js";
+import { commentOwnerId } from "./firewall/index.js";
 import { allowLocalhostHostPorts, hostPortMappings, recordedHostPorts, recordHasHostPorts } from "./host-ports.js";
+import { adoptFromKernel, type RecoverableNetwork, type RecoveryReport } from "./kernel-recovery.js";
 import type { DeferredLinkDeletion } from "./link-deletion.js";
 import { type AuditDeps, auditNetworks, type Finding, type RepairReport, repairFindings } from "./network-audit.js";
+import { defaultBridgeName, networkId } from "./network-ids.js";
+import type { NetworkClaim, NetworkRegistry } from "./network-registry.js";
 import type { FirewallPort, KernelPort } from "./ports.js";
 import { type NetworkNote, reconcileStore } from "./reconcile.js";
-import type { ReconcileReport } from "./reconcile-report.js";
-import type { AssignedIp, AttachRequest, AttachResult, DetachRequest, NetworkSpec, RouteSpec } from "./types.js";
+import { DEFAULT_STALE_ATTACHMENT_GRACE_MS, type ReconcileReport } from "./reconcile-report.js";
+import {
+  type AssignedIp,
+  type AttachRequest,
+  type AttachResult,
+  type DetachRequest,
+  NetworkDriverType,
+  type NetworkSpec,
+  type RouteSpec,
+} from "./types.js";
 import { StepError, UndoStack } from "./undo.js";
 import { VirtualNetworkManager } from "./virtual-network-manager.js";
 
@@ -30,6 +42,11 @@ export interface DataplaneParts {
   firewall: FirewallPort;
   kernel: KernelPort;
   drivers: DriverTable;
+  /**
+   * The host-wide network registry (opened on first use), or undefined where there is no host to
+   * protect (a dataplane over a fake kernel, or over a store without a data dir).
+   */
+  registry?: () => NetworkRegistry;
 }
 
 /** What an attachment record keeps beyond the addresses, so DEL/CHECK/GC need no prevResult. */
@@ -42,6 +59,9 @@ interface AttachmentDetails {
   hostPorts?: number;
 }
 
+/** The parts of a network the host-wide registry looks at (a NetworkSpec, or quantumctl's Network). */
+type ClaimedSpec = { name: string; driver: string; bridge?: string | undefined; subnets: { subnet: string }[] };
+
 export class Dataplane {
   readonly dataDir: string | undefined;
   readonly store: Store;
@@ -50,7 +70,10 @@ export class Dataplane {
   readonly kernel: KernelPort;
   readonly #drivers: DriverTable;
   readonly #ownsStore: boolean;
+  readonly #registry: (() => NetworkRegistry) | undefined;
   #host: Rtnl | undefined;
+  /** Networks whose live containers were already looked for in the kernel (once per process). */
+  readonly #adoptionDone = new Set<string>();
   #networks: VirtualNetworkManager | undefined;
 
   constructor(parts: DataplaneParts) {
@@ -61,6 +84,94 @@ export class Dataplane {
     this.kernel = parts.kernel;
     this.#drivers = parts.drivers;
     this.#ownsStore = parts.ownsStore;
+    this.#registry = parts.registry;
+  }
+
+  /**
+   * Registers the network host-wide (see network-registry.ts) before anything of it is built.
+   * @throws NetworkConflictError when another live network has its bridge, overlaps its address
+   *   space, or has its name with another bridge, subnet or data dir
+   */
+  claimNetwork(spec: ClaimedSpec): boolean {
+    if (!this.#registry || this.dataDir === undefined) return false;
+    return this.#registry().claim(
+      this.#claimOf(spec),
+      (other) => this.#isLive(other),
+      (dead) => {
+        if (dead.name !== spec.name && this.kernel.nftAvailable()) this.firewall.removeNetwork(networkId(dead.name));
+      },
+    );
+  }
+
+  /**
+   * A network with no attachment in this store may have live containers the store forgot (a
+   * deleted or replaced store): they are adopted from the kernel before any address is handed out.
+   */
+  #adoptLiveContainers(spec: NetworkSpec): void {
+    if (this.#adoptionDone.has(spec.name)) return;
+    if (this.store.listAttachments(spec.name).length === 0) {
+      adoptFromKernel(this.#recoveryDeps(), [{ name: spec.name, id: spec.id, subnets: spec.subnets }]);
+    }
+    this.#adoptionDone.add(spec.name);
+  }
+
+  /**
+   * Adopts every live, unrecorded container of the networks this data dir serves (those the
+   * host-wide registry names with this data dir, plus `extra`): quantumctl store recover.
+   */
+  recoverFromKernel(extra: RecoverableNetwork[] = []): RecoveryReport {
+    const known = new Map(extra.map((n) => [n.name, n]));
+    if (this.#registry && this.dataDir !== undefined) {
+      for (const e of this.#registry().list()) {
+        if (e.dataDir !== this.dataDir || known.has(e.name)) continue;
+        known.set(e.name, { name: e.name, id: networkId(e.name), subnets: e.subnets.map((subnet) => ({ subnet })) });
+      }
+    }
+    return adoptFromKernel(this.#recoveryDeps(), [...known.values()]);
+  }
+
+  #recoveryDeps() {
+    return {
+      store: this.store,
+      host: this.host,
+      kernel: this.kernel,
+      ...(this.kernel.nftAvailable() ? { firewall: this.firewall } : {}),
+    };
+  }
+
+  /** What the registry records of a network: the bridge only where the driver has one. */
+  #claimOf(spec: ClaimedSpec): NetworkClaim {
+    const bridged = spec.driver === NetworkDriverType.Bridge;
+    return {
+      name: spec.name,
+      driver: spec.driver,
+      bridge: bridged ? (spec.bridge ?? defaultBridgeName(spec.name)) : "",
+      subnets: spec.subnets.map((s) => s.subnet),
+      dataDir: this.dataDir ?? "",
+    };
+  }
+
+  /** Undoes the registration a failed ADD made, unless the network is in use (NetworkRegistry.release). */
+  #releaseClaim(spec: ClaimedSpec): void {
+    if (!this.#registry || this.dataDir === undefined) return;
+    this.#registry().release(this.#claimOf(spec), (other) => this.store.listAttachments(other.name).length > 0);
+  }
+
+  /** Drops the network's registration (its deletion); no-op without a registry. */
+  forgetNetwork(name: string): void {
+    if (this.#registry && this.dataDir !== undefined) this.#registry().forget(name);
+  }
+
+  /** A registered network is live while its bridge exists here or its store has attachments. */
+  #isLive(other: { name: string; bridge: string; dataDir: string }): boolean {
+    if (other.bridge !== "" && this.host.getLink(other.bridge)) return true;
+    if (other.dataDir === this.dataDir) return this.store.listAttachments(other.name).length > 0;
+    try {
+      return (countAttachmentsAt(other.dataDir, other.name) ?? 0) > 0;
+    } catch {
+      // A store we cannot read may hold live containers: keep protecting them.
+      return true;
+    }
   }
 
   /** The host netns's netlink socket, opened on first use and kept. */
@@ -94,6 +205,9 @@ export class Dataplane {
     try {
       // Before anything is taken: an overlay network without its node's lease has no addresses to give.
       if (spec.notReady) throw new NetworkNotReadyError(spec.name, spec.notReady);
+      this.store.verify?.();
+      if (this.claimNetwork(spec)) undo.push("release the network's registration", () => this.#releaseClaim(spec));
+      this.#adoptLiveContainers(spec);
       this.#refuseDuplicate(spec, req);
       this.#finishPendingDeletions(req.containerId, req.ifname);
       ctr = this.#openContainerSide(req);
@@ -185,22 +299,49 @@ export class Dataplane {
     }
   }
 
+  /**
+   * Reserves the addresses and records the attachment (without its links yet) in one
+   * transaction, undone in one: a disk that fills up, or a crash, between the two can never leave
+   * a reservation without its attachment record. The record is completed at the end of ADD.
+   */
   #reserve(spec: NetworkSpec, req: AttachRequest, undo: UndoStack): AssignedIp[] {
     if (req.delegatedIps) return req.delegatedIps;
-    const allocated = this.allocator.allocate({
-      network: spec.name,
-      containerId: req.containerId,
-      ifname: req.ifname,
-      rangeSets: spec.subnets.map((s) => [s]),
-      requested: req.requestedIps,
+    const ips = this.store.transaction(() => {
+      const allocated = this.allocator
+        .allocate({
+          network: spec.name,
+          containerId: req.containerId,
+          ifname: req.ifname,
+          rangeSets: spec.subnets.map((s) => [s]),
+          requested: req.requestedIps,
+        })
+        .map(toAssigned);
+      this.store.putAttachment({
+        network: spec.name,
+        containerId: req.containerId,
+        ifname: req.ifname,
+        netns: req.netnsPath,
+        ips: cidrsOf(allocated),
+        result: { ips: allocated, routes: [], interfaces: [], delegated: false, pending: true },
+      });
+      return allocated;
     });
-    undo.push("release addresses", () => this.allocator.release(spec.name, req.containerId, req.ifname));
-    return allocated.map(toAssigned);
+    undo.push("release addresses", () =>
+      this.store.transaction(() => {
+        this.allocator.release(spec.name, req.containerId, req.ifname);
+        this.store.deleteAttachment(spec.name, req.containerId, req.ifname);
+      }),
+    );
+    return ips;
   }
 
   /** DEL: best effort and idempotent; every step runs, failures are reported together. */
   del(spec: NetworkSpec, req: DetachRequest): void {
-    const record = this.store.getAttachment(spec.name, req.containerId, req.ifname);
+    // An attachment adopted from the kernel for an id too long for the link alias is keyed by its hash.
+    const hashed = commentOwnerId(req.containerId);
+    const record =
+      this.store.getAttachment(spec.name, req.containerId, req.ifname) ??
+      (hashed !== req.containerId ? this.store.getAttachment(spec.name, hashed, req.ifname) : null);
     const failures: Problem[] = [];
     const attempt = (what: string, fn: () => void) => {
       try {
@@ -230,8 +371,10 @@ export class Dataplane {
     }
     attempt("release addresses", () => {
       this.store.transaction(() => {
-        this.allocator.release(spec.name, req.containerId, req.ifname);
-        this.store.deleteAttachment(spec.name, req.containerId, req.ifname);
+        for (const id of new Set([req.containerId, record?.containerId ?? req.containerId])) {
+          this.allocator.release(spec.name, id, req.ifname);
+          this.store.deleteAttachment(spec.name, id, req.ifname);
+        }
       });
     });
     if (failures.length > 0) throw new AttachmentProblemsError(failures, `DEL of ${req.containerId}/${req.ifname}`);
@@ -380,8 +523,17 @@ export class Dataplane {
   }
 
   /** Repairs what the store and the kernel disagree on (see reconcile.ts). */
-  reconcile(graceMs: number, sleep: (ms: number) => void): ReconcileReport {
-    return reconcileStore({ ...this.#auditDeps(), graceMs, sleep }, this.dataDir ?? "");
+  reconcile(
+    graceMs: number,
+    sleep: (ms: number) => void,
+    staleGraceMs: number = DEFAULT_STALE_ATTACHMENT_GRACE_MS,
+  ): ReconcileReport {
+    const report = reconcileStore({ ...this.#auditDeps(), graceMs, sleep, staleGraceMs }, this.dataDir ?? "");
+    // Live containers the store forgot are recorded again, never removed.
+    const adopted = this.recoverFromKernel();
+    report.items.push(...adopted.adopted.map((a) => `adopted ${a}`));
+    report.errors.push(...adopted.problems);
+    return report;
   }
 
   /** Store against kernel and firewall, read-only: what quantumctl doctor reports. */
@@ -391,7 +543,16 @@ export class Dataplane {
 
   /** Removes what each finding describes (quantumctl gc --local). */
   repair(findings: Finding[]): RepairReport {
-    return repairFindings(this.#auditDeps(), findings);
+    const report = repairFindings(this.#auditDeps(), findings);
+    if (findings.some((f) => f.kind === "unrecorded-container")) {
+      // Adopted, not deleted: the store learns them again from the kernel.
+      const adopted = this.recoverFromKernel();
+      report.errors.push(...adopted.problems);
+      report.repaired.push(
+        ...findings.filter((f) => f.kind === "unrecorded-container" && f.link && adopted.links.includes(f.link)),
+      );
+    }
+    return report;
   }
 
   #auditDeps(): AuditDeps {
@@ -430,7 +591,7 @@ export class Dataplane {
 
   /** STATUS: reasons ADD cannot be served now; empty = ready. */
   status(spec: NetworkSpec): string[] {
-    const reasons: string[] = [];
+    const reasons: string[] = [...(this.store.health?.() ?? [])];
     if (spec.notReady) reasons.push(spec.notReady);
     if (!this.kernel.nftAvailable())
       reasons.push("nftables (nft) is not installed: firewall isolation cannot be programmed");
@@ -445,6 +606,10 @@ export class Dataplane {
     }
     return reasons;
   }
+}
+
+function cidrsOf(ips: AssignedIp[]): string[] {
+  return ips.map((ip) => ip.address);
 }
 
 function toAssigned(a: AllocatedIp): AssignedIp {

@@ -46,3 +46,22 @@ export class NetworkNotReadyError extends Error {
     this.name = "NetworkNotReadyError";
   }
 }
+
+/**
+ * A network that would share a bridge or address space with another network of this host, or a
+ * known network's name with another bridge, subnet or data dir: refused before anything is touched.
+ */
+export class NetworkConflictError extends Error {
+  constructor(
+    readonly network: string,
+    readonly other: string,
+    readonly otherDataDir: string,
+    readonly reason: string,
+  ) {
+    super(
+      `network "${network}" conflicts with network "${other}" (data dir ${otherDataDir}): ${reason}; ` +
+        `if "${other}" is no longer used, run: quantumctl registry forget ${other}`,
+    );
+    this.name = "NetworkConflictError";
+  }
+}

@@ -11,7 +11,7 @@ export {
   NotANetnsError,
   PeerNameTakenError,
 } from "../kernel/index.js";
-export { type Attachment, DB_FILE_NAME, type Store } from "../store/index.js";
+export { type Attachment, DB_FILE_NAME, type Store, StoreDamagedError, StoreFullError } from "../store/index.js";
 export type { Dataplane, DataplaneParts } from "./dataplane.js";
 export {
   canonicalSubnet,
@@ -27,7 +27,13 @@ export {
   type WiredEndpoint,
 } from "./docker/docker-dataplane.js";
 export { type DriverTable, defaultDrivers, UnsupportedDriverError } from "./drivers.js";
-export { AttachmentProblemsError, InterfaceExistsError, NetworkNotReadyError, Problem } from "./errors.js";
+export {
+  AttachmentProblemsError,
+  InterfaceExistsError,
+  NetworkConflictError,
+  NetworkNotReadyError,
+  Problem,
+} from "./errors.js";
 export { finishDeferredDeletion } from "./fast-detach.js";
 export {
   DEFAULT_TABLE as DEFAULT_FIREWALL_TABLE,
@@ -45,6 +51,7 @@ export {
   repairFindings,
 } from "./network-audit.js";
 export { defaultBridgeName, networkId } from "./network-ids.js";
+export { conflictReason, currentNetnsScope, type NetworkClaim, NetworkRegistry } from "./network-registry.js";
 export { type NetworkSpecInput, networkSpec } from "./network-spec.js";
 export {
   InvalidNetworkError,
@@ -57,7 +64,15 @@ export {
   SubnetOverlapError,
   validateNetworkName,
 } from "./network-validation.js";
-export { type DataplaneOptions, Dataplanes, hostKernel, openDataplane, type StoreSource } from "./open-dataplane.js";
+export {
+  type DataplaneOptions,
+  Dataplanes,
+  DEFAULT_REGISTRY_DIR,
+  hostKernel,
+  openDataplane,
+  registryDir,
+  type StoreSource,
+} from "./open-dataplane.js";
 export {
   leaseProblem,
   OVERLAY_LEASE_FILE,
@@ -72,6 +87,7 @@ export type { FirewallPort, KernelPort } from "./ports.js";
 export type { NetworkNote } from "./reconcile.js";
 export {
   DEFAULT_RECONCILE_GRACE_MS,
+  DEFAULT_STALE_ATTACHMENT_GRACE_MS,
   REPAIR_KINDS,
   type ReconcileReport,
   type RepairKind,

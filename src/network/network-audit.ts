@@ -3,14 +3,23 @@
 // - stale-attachment: an attachment whose netns is gone or whose host link vanished;
 // - orphan-reservation: addresses held by a (container, ifname) that has no attachment;
 // - orphan-link: a veth port on one of our bridges that no attachment owns;
-// - orphan-element: an address in a network's nftables sets that nothing in the store holds.
+// - orphan-element: an address in a network's nftables sets that nothing in the store holds;
+// - unrecorded-container: a veth port whose alias names a live container the store forgot (a lost
+//   or replaced store). Never deleted: `quantumctl store recover` (or the network's next ADD)
+//   adopts it back into the store.
 // Runs in the calling process's network namespace (the one the plugin runs in).
 import { LinkNotFoundError, type Rtnl } from "../kernel/index.js";
 import type { Attachment, Store } from "../store/index.js";
+import { parseAttachmentAlias } from "./attachment-alias.js";
 import { networkId } from "./network-ids.js";
 import type { FirewallPort, KernelPort } from "./ports.js";
 
-export type FindingKind = "stale-attachment" | "orphan-reservation" | "orphan-link" | "orphan-element";
+export type FindingKind =
+  | "stale-attachment"
+  | "orphan-reservation"
+  | "orphan-link"
+  | "orphan-element"
+  | "unrecorded-container";
 
 export interface Finding {
   kind: FindingKind;
@@ -26,6 +35,8 @@ export interface Finding {
   ips?: string[];
   /** Host link name (orphan-link, stale-attachment with a host end). */
   link?: string;
+  /** Why an attachment is stale: its netns is gone (after a reboot: all), or its host link is. */
+  reason?: "netns-gone" | "link-missing";
 }
 
 export interface AuditDeps {
@@ -64,6 +75,7 @@ export function auditNetworks(deps: AuditDeps): Finding[] {
         kind: "stale-attachment",
         key: `att:${who}`,
         detail: `${who}: netns ${a.netns} is gone`,
+        reason: "netns-gone",
         ...base,
       });
     } else if (a.hostIfname && !linkNames.has(a.hostIfname)) {
@@ -71,6 +83,7 @@ export function auditNetworks(deps: AuditDeps): Finding[] {
         kind: "stale-attachment",
         key: `att:${who}`,
         detail: `${who}: host link "${a.hostIfname}" is missing`,
+        reason: "link-missing",
         ...base,
       });
     }
@@ -104,6 +117,19 @@ export function auditNetworks(deps: AuditDeps): Finding[] {
   for (const l of links) {
     const bridge = l.master === undefined ? undefined : bridgeByIndex.get(l.master);
     if (bridge === undefined || l.kind !== "veth" || owned.has(l.name)) continue;
+    const alias = parseAttachmentAlias(l.alias);
+    if (alias && !(alias.netns && deps.kernel.netnsGone(alias.netns))) {
+      findings.push({
+        kind: "unrecorded-container",
+        key: `live:${l.name}`,
+        network: bridges.get(bridge) ?? "",
+        detail: `veth "${l.name}" on bridge "${bridge}" belongs to live container ${alias.containerId}/${alias.ifname}, which the store does not record (run: quantumctl store recover)`,
+        containerId: alias.containerId,
+        ifname: alias.ifname,
+        link: l.name,
+      });
+      continue;
+    }
     findings.push({
       kind: "orphan-link",
       key: `link:${l.name}`,
@@ -121,6 +147,9 @@ export function auditNetworks(deps: AuditDeps): Finding[] {
     for (const network of networkNames(store, attachments)) {
       for (const e of deps.firewall.listContainerElements(networkId(network))) {
         if (held.has(`${network}\u0000${e.ip}`)) continue;
+        // Its comment names a host veth that exists: a live container the store forgot. Removing
+        // the element would cut it off; adoption (store recover, the next ADD) records it again.
+        if (e.hostIfname && linkNames.has(e.hostIfname)) continue;
         findings.push({
           kind: "orphan-element",
           key: `nft:${network}:${e.ip}`,
@@ -161,6 +190,9 @@ export function repairFindings(deps: AuditDeps, findings: Finding[]): RepairRepo
         case "orphan-element":
           firewall?.removeContainers(networkId(f.network), [{ ips: f.ips ?? [] }]);
           break;
+        case "unrecorded-container":
+          // A live container's link is never removed; adoption is store recovery's job.
+          continue;
       }
       report.repaired.push(f);
     } catch (err) {

@@ -29,3 +29,10 @@ export const REPAIR_KINDS: readonly RepairKind[] = [
 
 /** How long half-made state must persist before reconcile removes it (a direct-mode ADD may be building it). */
 export const DEFAULT_RECONCILE_GRACE_MS = 5000;
+
+/**
+ * How long an attachment whose netns vanished is kept by reconcile (default 7 days). After a
+ * reboot every netns is gone, but the runtime's GC with its valid list (or its DEL) decides which
+ * attachments end: reconcile releases them only when the runtime never did, this long after ADD.
+ */
+export const DEFAULT_STALE_ATTACHMENT_GRACE_MS = 7 * 24 * 3600 * 1000;

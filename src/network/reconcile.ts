@@ -2,7 +2,9 @@
 // daemon start and on POST /v1/reconcile, every known data dir is compared with the kernel and the
 // firewall, and what they disagree on is repaired or removed:
 // - pending link deletions (a DEL fast path interrupted by a crash) are finished;
-// - attachments whose netns is gone are released (their container is dead; the veth died with it);
+// - attachments whose netns is gone are kept: the runtime's DEL or GC (with its valid list) ends
+//   them, and after a reboot every netns is gone. Only one older than staleGraceMs (days) is
+//   released, for a runtime that never cleaned up;
 // - reservations without an attachment, and host veth ports of our bridges that no attachment
 //   owns, are left from an ADD that died half-way: removed. A direct-mode plugin may be in the
 //   middle of an ADD right now, so these count only when seen again after a grace period;
@@ -17,6 +19,10 @@ export interface ReconcileDeps extends AuditDeps {
   /** Waits between the two looks at half-made state (a synchronous sleep in the worker). */
   sleep: (ms: number) => void;
   graceMs: number;
+  /** Age an attachment whose netns is gone must reach before reconcile releases it. */
+  staleGraceMs: number;
+  /** Now, for the age (tests). */
+  now?: () => number;
 }
 
 /** What the daemon records about a network it served, so reconcile knows its bridge. */
@@ -68,8 +74,17 @@ export function reconcileStore(deps: ReconcileDeps, dataDir: string): ReconcileR
   const waits = first.some((f) => f.kind !== "stale-attachment");
   if (waits) deps.sleep(deps.graceMs);
   const seenBefore = new Set(first.map((f) => f.key));
+  const now = deps.now?.() ?? Date.now();
+  const createdAt = new Map(
+    store.listAttachments().map((a) => [`${a.network}:${a.containerId}/${a.ifname}`, Date.parse(a.createdAt)]),
+  );
+  const releasable = (f: (typeof first)[number]) => {
+    if (f.reason !== "netns-gone") return true;
+    const born = createdAt.get(`${f.network}:${f.containerId}/${f.ifname}`) ?? now;
+    return now - born >= deps.staleGraceMs;
+  };
   const confirmed = (waits ? auditNetworks(audit) : first).filter(
-    (f) => f.kind === "stale-attachment" || seenBefore.has(f.key),
+    (f) => (f.kind === "stale-attachment" || seenBefore.has(f.key)) && (f.kind !== "stale-attachment" || releasable(f)),
   );
   const repaired = repairFindings(audit, confirmed);
   report.errors.push(...repaired.errors);

@@ -218,6 +218,8 @@ export class VirtualNetworkManager {
           );
         }
       }
+      // Host-wide: no other network of this host (any data dir) may share the bridge or subnets.
+      this.#dataplane.claimNetwork(network);
       const record: StoredNetwork = { kind: RECORD_KIND, version: 1, network };
       // A record another writer left (e.g. the daemon's note about a network it served) is replaced.
       this.#store.putNetwork({ name: network.name, spec: record, createdAt: network.createdAt });
@@ -302,6 +304,7 @@ export class VirtualNetworkManager {
       result.bridgeRemoved = this.#removeBridge(network.bridge, result.warnings);
     }
     this.#store.deleteNetwork(name);
+    this.#dataplane.forgetNetwork(name);
     return result;
   }
 

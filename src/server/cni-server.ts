@@ -34,6 +34,8 @@ export interface CniServerOptions {
    * waits only when its first look found such state. Default 5000 ms.
    */
   reconcileGraceMs?: number;
+  /** Age an attachment whose netns vanished must reach before reconcile releases it (default 7 days). */
+  staleAttachmentGraceMs?: number;
   logger: Logger;
   metrics?: DaemonMetrics;
   /** Fabric mode: the agent's status, shown in GET /v1/status. */
@@ -180,7 +182,11 @@ export class CniServer {
   async reconcile(): Promise<ReconcileReport[]> {
     const dirs = [...this.#dataDirs];
     const reports = await this.#scheduler.run({ exclusive: true }, () =>
-      this.#pool.reconcile(dirs, this.#opts.reconcileGraceMs ?? DEFAULT_RECONCILE_GRACE_MS),
+      this.#pool.reconcile(
+        dirs,
+        this.#opts.reconcileGraceMs ?? DEFAULT_RECONCILE_GRACE_MS,
+        this.#opts.staleAttachmentGraceMs,
+      ),
     );
     this.metrics.countRepairs(reports);
     this.#lastReconcile = { at: new Date().toISOString(), reports };

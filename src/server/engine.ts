@@ -45,6 +45,20 @@ export class Engine {
     this.#commands.close();
   }
 
+  /**
+   * Truncates the write-ahead log of every store this worker serves. SQLite's own checkpoints
+   * never shrink the log file, and a busy daemon's log once filled a small disk by itself.
+   */
+  checkpoint(): void {
+    for (const dir of this.#commands.dataDirs()) {
+      try {
+        this.#commands.dataplane(dir).store.checkpoint?.();
+      } catch {
+        // A store that cannot be opened now (damaged, removed) is reported by its requests.
+      }
+    }
+  }
+
   /** Runs one CNI invocation exactly as direct mode would, with in-memory stdin/stdout/stderr. */
   async runCni(reqEnv: Record<string, string>, stdin: string): Promise<EngineAnswer> {
     const env: Record<string, string | undefined> = {};
@@ -98,13 +112,13 @@ export class Engine {
     return out;
   }
 
-  reconcile(dataDirs: readonly string[], graceMs: number): ReconcileReport[] {
+  reconcile(dataDirs: readonly string[], graceMs: number, staleGraceMs?: number): ReconcileReport[] {
     const sleeper = new Int32Array(new SharedArrayBuffer(4));
     const sleep = (ms: number) => void Atomics.wait(sleeper, 0, 0, ms);
     return dataDirs.map((dir) => {
       try {
         if (!existsSync(dir)) return emptyReport(dir, []);
-        return this.#commands.reconcile(dir, graceMs, sleep);
+        return this.#commands.reconcile(dir, graceMs, sleep, staleGraceMs);
       } catch (err) {
         return emptyReport(dir, [(err as Error).message]);
       }

@@ -5,7 +5,7 @@ import type { CniAnswer } from "./protocol.js";
 
 export type ToWorker =
   | { id: number; kind: "cni"; env: Record<string, string>; stdin: string }
-  | { id: number; kind: "reconcile"; dataDirs: string[]; graceMs: number }
+  | { id: number; kind: "reconcile"; dataDirs: string[]; graceMs: number; staleGraceMs?: number }
   | { id: number; kind: "stats"; dataDirs: string[] }
   /** Finish every link deletion this worker holds back, together (link-deletion.ts). */
   | { id: number; kind: "reap" }

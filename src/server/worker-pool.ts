@@ -242,8 +242,9 @@ export class WorkerPool {
     );
   }
 
-  reconcile(dataDirs: string[], graceMs: number): Job<ReconcileReport[]> {
-    return this.#submit({ id: this.#nextId++, kind: "reconcile", dataDirs, graceMs }, (m) =>
+  reconcile(dataDirs: string[], graceMs: number, staleGraceMs?: number): Job<ReconcileReport[]> {
+    const msg = { id: this.#nextId++, kind: "reconcile" as const, dataDirs, graceMs };
+    return this.#submit(staleGraceMs === undefined ? msg : { ...msg, staleGraceMs }, (m) =>
       m.kind === "reconciled" ? m.reports : undefined,
     );
   }

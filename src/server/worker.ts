@@ -14,6 +14,10 @@ const engine = new Engine(workerData as EngineOptions);
 /** Fast DELs answered whose link is not deleted yet (also durable in their store). */
 let heldBack: { id: number; deletion: DeferredLinkDeletion }[] = [];
 
+/** How often the worker truncates its stores' write-ahead logs (between jobs: this thread is idle then). */
+const CHECKPOINT_INTERVAL_MS = 60_000;
+setInterval(() => engine.checkpoint(), CHECKPOINT_INTERVAL_MS).unref();
+
 function send(msg: FromWorker): void {
   port!.postMessage(msg);
 }
@@ -56,7 +60,7 @@ port.on("message", async (msg: ToWorker) => {
       send({ id: msg.id, kind: "stats", networks: engine.stats(msg.dataDirs) });
       send({ id: msg.id, kind: "done" });
     } else {
-      const reports = engine.reconcile(msg.dataDirs, msg.graceMs);
+      const reports = engine.reconcile(msg.dataDirs, msg.graceMs, msg.staleGraceMs);
       send({ id: msg.id, kind: "reconciled", reports });
       send({ id: msg.id, kind: "done" });
     }

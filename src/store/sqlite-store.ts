@@ -1,9 +1,10 @@
 // The embedded store: one SQLite file shared by the daemon and any direct-mode plugin process.
 // WAL lets readers run beside the single writer; BEGIN IMMEDIATE takes the write lock up front so two
 // allocators never both read "free" and then race to write; busy_timeout makes the loser wait, not fail.
-import { chmodSync, existsSync, mkdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { classifyStoreError, StoreDamagedError, StoreFullError } from "./errors.js";
 import { ipKey } from "./ip-key.js";
 import {
   type AttachmentRow,
@@ -33,6 +34,54 @@ export const DB_FILE_NAME = "quantum.db";
 export interface SqliteStoreOptions {
   /** How long a writer waits for another process's transaction before failing. Default 10 000 ms. */
   busyTimeoutMs?: number;
+}
+
+/** The statement calls the store makes; each SQLite failure is classified (damaged, full). */
+interface Statement {
+  run(...params: unknown[]): Database.RunResult;
+  get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+}
+
+/**
+ * Files that passed PRAGMA quick_check in this process, by path → "ino:size:mtime": a daemon
+ * checks a data dir once, not on every reopen; a changed file is checked again.
+ */
+const checked = new Map<string, string>();
+
+function fileKey(path: string): string {
+  const st = statSync(path);
+  return `${st.ino}:${st.size}:${st.mtimeMs}`;
+}
+
+/**
+ * PRAGMA quick_check: O(pages) but no index cross-check (see the report for its cost on a
+ * 1000-attachment store). Catches overwritten pages, the finding of issue 10.
+ * @throws StoreDamagedError with SQLite's first complaint
+ */
+function checkIntegrity(db: Database.Database, path: string): void {
+  const key = fileKey(path);
+  if (checked.get(path) === key) return;
+  const rows = db.pragma("quick_check(5)") as { quick_check: string }[];
+  const problems = rows.map((r) => r.quick_check).filter((r) => r !== "ok");
+  if (problems.length > 0) throw new StoreDamagedError(path, problems.join("; "));
+  checked.set(path, key);
+}
+
+/**
+ * Attachments of `network` in the store of another data dir, read-only; undefined when that data
+ * dir has no store (the registry's liveness probe must not create one).
+ */
+export function countAttachmentsAt(dataDir: string, network: string): number | undefined {
+  const path = join(dataDir, DB_FILE_NAME);
+  if (!existsSync(path)) return undefined;
+  const db = new Database(path, { readonly: true, fileMustExist: true, timeout: 10_000 });
+  try {
+    const row = db.prepare("SELECT count(*) AS n FROM attachments WHERE network = ?").get(network) as { n: number };
+    return row.n;
+  } finally {
+    db.close();
+  }
 }
 
 export class SqliteStore implements Store {
@@ -73,10 +122,13 @@ export class SqliteStore implements Store {
       // Persistent in the file after the first time; re-asking costs no lock when it is already WAL.
       db.pragma("journal_mode = WAL");
       db.pragma("synchronous = NORMAL");
+      if (!fresh) checkIntegrity(db, path);
       migrate(db);
       return new SqliteStore(db, path);
     } catch (err) {
       db?.close();
+      const known = classifyStoreError(err, path);
+      if (known instanceof StoreDamagedError || known instanceof StoreFullError) throw known;
       const why = err instanceof Error ? err.message : String(err);
       throw new Error(`cannot open store "${path}": ${why}`, { cause: err });
     }
@@ -90,19 +142,94 @@ export class SqliteStore implements Store {
   }
 
   /** Prepared once per SQL text and kept: preparing costs more than most of these queries. */
-  private stmt(sql: string): Database.Statement {
+  private stmt(sql: string): Statement {
     if (this.closed) throw new Error(`store "${this.path}" is closed`);
     let s = this.statements.get(sql);
     if (s === undefined) {
-      s = this.db.prepare(sql);
+      try {
+        s = this.db.prepare(sql);
+      } catch (err) {
+        throw classifyStoreError(err, this.path);
+      }
       this.statements.set(sql, s);
     }
-    return s;
+    const prepared = s;
+    const guard =
+      <R>(fn: () => R) =>
+      (): R => {
+        try {
+          return fn();
+        } catch (err) {
+          throw classifyStoreError(err, this.path);
+        }
+      };
+    return {
+      run: (...p) => guard(() => prepared.run(...p))(),
+      get: (...p) => guard(() => prepared.get(...p))(),
+      all: (...p) => guard(() => prepared.all(...p))(),
+    };
   }
 
+  /**
+   * A write that fails for space first truncates the write-ahead log (the daemon's WAL is often
+   * what filled a small disk) and is retried once; the failed attempt has rolled back.
+   */
   transaction<T>(fn: () => T): T {
     if (this.closed) throw new Error(`store "${this.path}" is closed`);
-    return this.runInTransaction.immediate(fn) as T;
+    try {
+      return this.#immediate(fn);
+    } catch (err) {
+      if (!(err instanceof StoreFullError) || this.db.inTransaction) throw err;
+      this.checkpoint();
+      return this.#immediate(fn);
+    }
+  }
+
+  #immediate<T>(fn: () => T): T {
+    try {
+      return this.runInTransaction.immediate(fn) as T;
+    } catch (err) {
+      throw classifyStoreError(err, this.path);
+    }
+  }
+
+  verify(): void {
+    try {
+      checkIntegrity(this.db, this.path);
+    } catch (err) {
+      throw classifyStoreError(err, this.path);
+    }
+  }
+
+  health(): string[] {
+    const problems: string[] = [];
+    try {
+      checkIntegrity(this.db, this.path);
+    } catch (err) {
+      problems.push((classifyStoreError(err, this.path) as Error).message);
+      return problems;
+    }
+    try {
+      // A real write, as ADD would make: a full disk shows here, not at the next ADD.
+      this.transaction(() => this.setMeta("health-probe", new Date().toISOString()));
+    } catch (err) {
+      problems.push((classifyStoreError(err, this.path) as Error).message);
+    }
+    return problems;
+  }
+
+  /**
+   * Copies the write-ahead log into the database and truncates it to zero bytes (the daemon calls
+   * this periodically; a write that fails for space calls it). Never throws: it is housekeeping.
+   * @returns false when the log could not be truncated (readers active, or an error)
+   */
+  checkpoint(): boolean {
+    try {
+      const [row] = this.db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number }[];
+      return row?.busy === 0;
+    } catch {
+      return false;
+    }
   }
 
   reserve(r: Reservation): boolean {

@@ -136,6 +136,18 @@ export interface MetaStore {
 }
 
 export interface Store extends AllocatorStore, AttachmentStore, NetworkStore, PendingDeletionStore, MetaStore {
+  /** Truncates a write-ahead log, where there is one (SQLite); false when it could not. */
+  checkpoint?(): boolean;
+  /**
+   * Why the store cannot serve ADD now: it fails its integrity check, or it cannot take a write
+   * (a full disk). Empty when healthy. Backends without a file have nothing to report.
+   */
+  health?(): string[];
+  /**
+   * Throws StoreDamagedError when the file fails its integrity check (cached while the file is
+   * unchanged, so it costs a stat per call).
+   */
+  verify?(): void;
   /** Releases the backend; any later call throws. Closing twice is harmless. */
   close(): void;
 }

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Lab } from "../dataplane/fixture.js";
 import { type ProcessRun, runProcess } from "../helpers/process.js";
+import { testRegistryDir } from "../helpers/registry.js";
 
 export const quantumctlBin = fileURLToPath(new URL("../../../bin/quantumctl", import.meta.url));
 
@@ -40,6 +41,7 @@ export class CtlLab extends Lab {
       QUANTUM_SOCKET: this.socket,
       // The shim must not start a daemon of its own on the lab's socket.
       QUANTUM_AUTOSTART: "0",
+      QUANTUM_REGISTRY_DIR: testRegistryDir(),
     };
   }
 

@@ -12,6 +12,7 @@ import { after, before, describe, it } from "node:test";
 import { quantumctlBin } from "../cli/ctl.js";
 import { createTestNetns, deleteTestNetns, ipIn, nsExec, type TestNetns } from "../helpers/netns.js";
 import { runProcess } from "../helpers/process.js";
+import { testRegistryDir } from "../helpers/registry.js";
 import { linkClient, PeerServer, tcpProbe } from "../runtimes/net.js";
 import { Lab } from "./fixture.js";
 
@@ -157,7 +158,7 @@ describe("host ports: runtimeConfig.portMappings on quantum's own entry", () => 
         "0",
         "--json",
       ],
-      { env: { PATH: process.env.PATH } },
+      { env: { PATH: process.env.PATH, QUANTUM_REGISTRY_DIR: testRegistryDir() } },
     );
     assert.equal(gc.code, 0, `${gc.stdout} ${gc.stderr}`);
     assert.deepEqual(elements(), [], "the dead pod's host port is gone");

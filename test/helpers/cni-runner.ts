@@ -4,6 +4,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { type ProcessRun, runProcess } from "./process.js";
+import { testRegistryDir } from "./registry.js";
 
 export const quantumBin = fileURLToPath(new URL("../../../bin/quantum", import.meta.url));
 export const binDir = fileURLToPath(new URL("../../../bin", import.meta.url));
@@ -37,6 +38,7 @@ export function runPlugin(call: PluginCall): Promise<PluginRun> {
     // Without a daemon the shim would start one on the socket it uses (often the machine's
     // default): tests that want that say so (test/server/autostart.test.ts).
     QUANTUM_AUTOSTART: "0",
+    QUANTUM_REGISTRY_DIR: testRegistryDir(),
     ...call.extraEnv,
   };
   const bin = call.bin ?? quantumBin;

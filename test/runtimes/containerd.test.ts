@@ -12,6 +12,7 @@ import { after, before, describe, it } from "node:test";
 import { SqliteStore } from "../../src/store/index.js";
 import { quantumctlBin } from "../cli/ctl.js";
 import { ipJson, nsExec } from "../helpers/netns.js";
+import { testRegistryDir } from "../helpers/registry.js";
 import { ContainerdLab } from "./containerd.js";
 import { waitFor } from "./net.js";
 import { must, runIn } from "./podman.js";
@@ -32,7 +33,8 @@ describe("containerd 1.6: ctr run --cni with a private containerd", () => {
     lab = new ContainerdLab();
     const applets = must(await runIn(lab.host.path, busybox, ["--list"], { PATH: process.env.PATH }), "busybox --list");
     lab.buildRootfs(busybox, applets.stdout.split("\n"));
-    const env = { PATH: process.env.PATH };
+    // quantumctl registers the network host-wide: in the tests' registry, never the machine's.
+    const env = { PATH: process.env.PATH, QUANTUM_REGISTRY_DIR: testRegistryDir() };
     const globals = ["--data-dir", lab.dataDir, "--config-dir", lab.configDir, "--plugin-dir", lab.pluginDir];
     // A socket nobody serves: the shim runs the plugin in direct mode (podman's test covers quantumd).
     globals.push("--socket", join(lab.root, "no-quantumd.sock"));

@@ -31,6 +31,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { quantumBin, referenceDir } from "../helpers/cni-runner.js";
 import { createTestNetns, deleteTestNetns, type TestNetns, uniqueName } from "../helpers/netns.js";
+import { testRegistryDir } from "../helpers/registry.js";
 import { cgroupDirs, cgroupPids } from "./cgroups.js";
 import { CleanupSteps, pidsInMountNamespace } from "./lab-support.js";
 import { mountsBelow, type Run } from "./podman.js";
@@ -96,7 +97,9 @@ export class ContainerdLab {
     for (const d of ["net.d", "cni-bin", "cni-cache", "run-containerd", "root", "state"]) mkdirSync(join(this.root, d));
     writeFileSync(
       join(this.pluginDir, "quantum"),
-      `#!/bin/sh\necho "$CNI_COMMAND netns=[$CNI_NETNS] id=$CNI_CONTAINERID if=$CNI_IFNAME" >> '${this.tracePath}'\nexec '${quantumBin}' "$@"\n`,
+      // containerd gives CNI plugins an environment of its own: the wrapper points the plugin at the
+      // tests' network registry, never the machine's /var/lib/quantum.
+      `#!/bin/sh\necho "$CNI_COMMAND netns=[$CNI_NETNS] id=$CNI_CONTAINERID if=$CNI_IFNAME" >> '${this.tracePath}'\nexport QUANTUM_REGISTRY_DIR='${testRegistryDir()}'\nexec '${quantumBin}' "$@"\n`,
       { mode: 0o755 },
     );
     for (const p of readdirSync(referenceDir)) symlinkSync(join(referenceDir, p), join(this.pluginDir, p));

@@ -23,6 +23,7 @@ import { after, before, describe, it } from "node:test";
 import { SqliteStore } from "../../src/store/index.js";
 import { quantumctlBin } from "../cli/ctl.js";
 import { createTestNetns, deleteTestNetns, ipJson, nsExec, type TestNetns, uniqueName } from "../helpers/netns.js";
+import { testRegistryDir } from "../helpers/registry.js";
 import { TestDaemon } from "../server/daemon.js";
 import { CriClient, type PodSandboxConfig, sandboxPid } from "./cri/client.js";
 import { CriLab, type TracedCall } from "./cri/lab.js";
@@ -471,7 +472,10 @@ function withSocket(list: Record<string, unknown>, socket: string): Record<strin
 /** quantumctl inside the lab's host netns with every directory pointed into the lab. */
 function ctl(lab: CriLab, socket: string, args: string[]) {
   const globals = ["--data-dir", lab.dataDir, "--config-dir", lab.configDir, "--plugin-dir", lab.pluginDir];
-  return runIn(lab.host.path, quantumctlBin, [...globals, "--socket", socket, ...args], { PATH: process.env.PATH });
+  return runIn(lab.host.path, quantumctlBin, [...globals, "--socket", socket, ...args], {
+    PATH: process.env.PATH,
+    QUANTUM_REGISTRY_DIR: testRegistryDir(),
+  });
 }
 
 interface DaemonRequest {

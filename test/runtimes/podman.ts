@@ -27,6 +27,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { quantumBin, referenceDir } from "../helpers/cni-runner.js";
 import { createTestNetns, deleteTestNetns, type TestNetns, uniqueName } from "../helpers/netns.js";
+import { testRegistryDir } from "../helpers/registry.js";
 import { cgroupDirs, cgroupPids } from "./cgroups.js";
 import { CleanupSteps } from "./lab-support.js";
 import { MachineState } from "./machine-state.js";
@@ -159,6 +160,8 @@ export class PodmanLab {
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin",
       HOME: this.root,
+      // Handed on to the CNI plugin: the tests' registry, never the machine's.
+      QUANTUM_REGISTRY_DIR: testRegistryDir(),
       TMPDIR: join(this.root, "imgtmp"),
       CONTAINERS_CONF: join(this.root, "containers.conf"),
       CONTAINERS_STORAGE_CONF: join(this.root, "storage.conf"),

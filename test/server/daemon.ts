@@ -26,6 +26,8 @@ export interface DaemonOptions {
   env?: Record<string, string>;
   /** Another build's bin/quantumd (the bench's baseline); default this tree's. */
   bin?: string;
+  /** Run in this process's mount namespace too (a test's private one, e.g. a small tmpfs data dir). */
+  mountNsOfPid?: number;
 }
 
 export interface HttpReply {
@@ -62,6 +64,7 @@ export class TestDaemon {
   async start(): Promise<void> {
     const o = this.opts;
     const args = [
+      ...(o.mountNsOfPid ? [`--mount=/proc/${o.mountNsOfPid}/ns/mnt`] : []),
       `--net=/run/netns/${this.hostNetns}`,
       ...(o.nsenterArgs ?? []),
       o.bin ?? quantumdBin,

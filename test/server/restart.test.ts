@@ -1,6 +1,6 @@
 // Crashes and repairs. The daemon is SIGKILLed in the middle of churn: every shim still gets an
 // answer (the shim falls back to direct mode once the daemon is gone), and after a restart,
-// reconcile plus the runtime's DELs leave no address, link, nft element or pending deletion behind.
+// reconcile plus the runtime's GC and DELs leave no address, link, nft element or pending deletion behind.
 // Reconcile is also checked against each kind of disagreement, planted by hand.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -77,6 +77,20 @@ describe("daemon SIGKILLed mid-churn", { timeout: 600_000 }, () => {
       const addrs = lab.addrs(c.ns);
       assert.equal(addrs.length, 1, `${c.cid} keeps its address`);
     }
+    // Reconcile keeps the attachments whose netns was lost (a reboot looks the same): the runtime's
+    // GC with its valid list decides (issue 10).
+    const lost = cs.filter((_c, i) => runs[i]!.at(-1)!.code === 0 && i % 2 === 1).length;
+    assert.equal(lab.storeState().attachments.length, kept.length + lost, "reconcile released nothing");
+    const gc = await lab.run({
+      command: "GC",
+      config: {
+        ...conf,
+        cniVersion: "1.1.0",
+        "cni.dev/valid-attachments": kept.map((c) => ({ containerID: c.cid, ifname: "eth0" })),
+      },
+      extraEnv: daemon.env,
+    });
+    assert.equal(gc.code, 0, gc.stdout);
     assert.equal(lab.storeState().attachments.length, kept.length, "only the live containers stay attached");
     for (const c of kept) {
       const del = await run("DEL", c.cid, c.ns);
@@ -92,7 +106,12 @@ describe("reconcile repairs each kind of disagreement", { timeout: 300_000 }, ()
   let daemon: TestDaemon;
   before(async () => {
     lab = new Lab();
-    daemon = new TestDaemon(lab.host.name, { dataDirs: [lab.dataDir], graceMs: 200 });
+    daemon = new TestDaemon(lab.host.name, {
+      dataDirs: [lab.dataDir],
+      graceMs: 200,
+      // This test is about repairs: a vanished netns is released at once, not after days.
+      extraArgs: ["--stale-attachment-grace-ms", "0"],
+    });
     await daemon.start();
   });
   after(async () => {

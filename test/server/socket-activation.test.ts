@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Lab, resultIp } from "../dataplane/fixture.js";
+import { testRegistryDir } from "../helpers/registry.js";
 import { quantumdBin } from "./daemon.js";
 import { daemonsOn, killDaemons, until } from "./find-daemons.js";
 
@@ -35,6 +36,8 @@ for (const ending of ["SIGTERM", "idle exit"] as const) {
           "systemd-socket-activate",
           "--listen",
           sock,
+          // It hands the daemon no environment but what it is told: the tests' registry.
+          `--setenv=QUANTUM_REGISTRY_DIR=${testRegistryDir()}`,
           quantumdBin,
           "--socket",
           sock,

@@ -4,7 +4,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import { DEFAULT_RECONCILE_GRACE_MS, type Finding, MANAGED_KEY } from "../../manager/index.js";
-import { type Dataplane, hostKernel } from "../../network/index.js";
+import { type Dataplane, hostKernel, StoreDamagedError } from "../../network/index.js";
 import type { Context } from "./context.js";
 import { daemonRequest } from "./daemon-client.js";
 
@@ -12,7 +12,7 @@ type Run = (cmd: Command, fn: (ctx: Context) => Promise<void> | void) => Promise
 
 /** A doctor finding about config files (not repaired by gc). */
 interface DriftFinding {
-  kind: "config-drift" | "orphan-config";
+  kind: "config-drift" | "orphan-config" | "store-damaged";
   key: string;
   network: string;
   detail: string;
@@ -91,7 +91,12 @@ export function registerMaintenanceCommands(program: Command, run: Run): void {
       run(cmd, async (ctx) => {
         const findings: (Finding | DriftFinding)[] = [];
         if (ctx.hasStore) {
-          await withDataplane(ctx, async (dp) => findings.push(...dp.audit(), ...(await configDrift(ctx, dp))), 0);
+          try {
+            await withDataplane(ctx, async (dp) => findings.push(...dp.audit(), ...(await configDrift(ctx, dp))), 0);
+          } catch (err) {
+            if (!(err instanceof StoreDamagedError)) throw err;
+            findings.push({ kind: "store-damaged", key: "store", network: "", detail: err.message });
+          }
         } else {
           findings.push(...(await configDrift(ctx, undefined)));
         }
@@ -158,7 +163,8 @@ export function registerMaintenanceCommands(program: Command, run: Run): void {
         );
         if (o.json) ctx.json({ via: "local", ...report });
         else {
-          for (const f of report.repaired) ctx.io.out(`removed ${f.kind}: ${f.detail}\n`);
+          for (const f of report.repaired)
+            ctx.io.out(`${f.kind === "unrecorded-container" ? "adopted" : "removed"} ${f.kind}: ${f.detail}\n`);
           for (const e of report.errors) ctx.io.err(`error: ${e}\n`);
           if (report.repaired.length === 0 && report.errors.length === 0) ctx.io.out("nothing to collect\n");
         }

@@ -6,6 +6,7 @@ import { CliError, Context, type Output } from "./context.js";
 import { registerFabricCommands } from "./fabric.js";
 import { registerMaintenanceCommands } from "./maintenance.js";
 import { registerNetworkCommands } from "./network.js";
+import { registerStoreCommands } from "./store.js";
 
 const VERSION = "0.1.0";
 
@@ -32,6 +33,7 @@ export function buildProgram(io: Output): Command {
   registerConfigCommands(program, run);
   registerMaintenanceCommands(program, run);
   registerFabricCommands(program, run);
+  registerStoreCommands(program, run);
 
   // Every (sub)command: errors as exit codes instead of process.exit, same output streams.
   const configure = (cmd: Command) => {

@@ -1,5 +1,6 @@
 import { closeSync } from "node:fs";
 import { createHostVeth, openNetnsFd, type Rtnl } from "../../kernel/index.js";
+import { formatAttachmentAlias } from "../attachment-alias.js";
 import { configureContainerL3, containerRoutes } from "../container-setup.js";
 import type { DriverAttachment } from "../driver.js";
 import { type AssignedIp, type AttachRequest, IsolationLevel, type NetworkSpec } from "../types.js";
@@ -41,6 +42,15 @@ export function attachBridge(
   }
   // Deleting the host end removes the pair, the container end with it.
   undo.push(`delete veth "${hostEnd.name}"`, () => host.deleteLink(hostEnd.name));
+  // The kernel vouches for this container if the store is lost (attachment-alias.ts).
+  host.setLink(hostEnd.index, {
+    alias: formatAttachmentAlias({
+      networkId: spec.id,
+      ifname: req.ifname,
+      containerId: req.containerId,
+      netns: req.netnsPath,
+    }),
+  });
 
   const strict = spec.isolation === IsolationLevel.Strict;
   if (spec.hairpinMode || strict) {

@@ -34,3 +34,4 @@ export type {
   FirewallNetwork,
   FirewallNetworkRef,
 } from "./types.js";
+export { commentOwnerId, MAX_COMMENT_ID } from "./validate.js";

@@ -2,6 +2,7 @@
  * Input checks before anything reaches an nft script: every name and address we interpolate is
  * checked here, so a script can never be broken (or extended) by a quote or a newline in a value.
  */
+import { createHash } from "node:crypto";
 import ipaddr from "ipaddr.js";
 import type { FirewallContainer, FirewallNetwork } from "./types.js";
 
@@ -91,13 +92,28 @@ export function elementComment(c: Pick<FirewallContainer, "containerId" | "ifnam
   }
   checkIfname(c.ifname, `ifname of container ${c.containerId}`);
   if (c.hostIfname !== undefined) checkIfname(c.hostIfname, `host ifname of container ${c.containerId}`);
-  const comment = [c.containerId, c.ifname, ...(c.hostIfname === undefined ? [] : [c.hostIfname])].join("/");
+  const comment = [commentOwnerId(c.containerId), c.ifname, ...(c.hostIfname === undefined ? [] : [c.hostIfname])].join(
+    "/",
+  );
   if (comment.length > MAX_COMMENT) {
     throw new RangeError(
       `container id ${c.containerId}: too long for an nftables comment (${comment.length} > ${MAX_COMMENT})`,
     );
   }
   return comment;
+}
+
+/** Container ids longer than this are written as "h.<sha256>" so a comment always fits 128 bytes. */
+export const MAX_COMMENT_ID = 64;
+
+/**
+ * The container id as element comments carry it: itself when short (every runtime's 64-hex id),
+ * else "h." and its sha256 (a 255-byte id is valid CNI but would not fit an nftables comment).
+ * Compare a parsed comment's containerId with this, never with the raw id.
+ */
+export function commentOwnerId(containerId: string): string {
+  if (containerId.length <= MAX_COMMENT_ID) return containerId;
+  return `h.${createHash("sha256").update(containerId).digest("hex")}`;
 }
 
 export function parseElementComment(

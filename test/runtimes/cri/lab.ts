@@ -19,6 +19,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { join } from "node:path";
 import { quantumBin } from "../../helpers/cni-runner.js";
 import { runProcess } from "../../helpers/process.js";
+import { testRegistryDir } from "../../helpers/registry.js";
 import { ContainerdLab } from "../containerd.js";
 
 export const PAUSE_IMAGE = "localhost/qrt-pause:3.6";
@@ -159,6 +160,8 @@ function wrapper(traceDir: string): string {
 n="${traceDir}/$(date +%s%N)-$$"
 env | grep '^CNI_' | sort > "$n.env"
 cat > "$n.stdin"
+# What containerd does not hand down: the tests' registry, and no daemon started by the shim itself.
+export QUANTUM_REGISTRY_DIR='${testRegistryDir()}' QUANTUM_AUTOSTART=0
 '${quantumBin}' "$@" < "$n.stdin" > "$n.stdout"
 rc=$?
 cat "$n.stdout"
