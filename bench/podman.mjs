@@ -3,8 +3,8 @@
 // reaching quantumd through QUANTUM_SOCKET on every call, quantumd named only by the conflist's
 // socketPath, no quantumd at all). The figure is the network's cost: a median minus the same lab's
 // `--network none` median. Each lab is a PodmanLab (test/runtimes/podman.ts): private host netns,
-// config, storage and cgroup parent, removed afterwards. quantumd is started explicitly (autostart
-// is not on this branch). Bounded: `iterations` rounds, subjects interleaved in each round.
+// config, storage and cgroup parent, removed afterwards. quantumd is started explicitly (the lab
+// turns the shim's autostart off). Bounded: `iterations` rounds, subjects interleaved in each round.
 import { symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -211,7 +211,7 @@ export async function podmanFigures({ root, iterations, baseline }) {
     // The headline quantum figure: what a user gets by default today (a daemon named by socketPath).
     out.cost.quantum = out.cost["quantum-socketPath"];
     out.notes.push(
-      "quantumd started explicitly (autostart not on this branch); quantum-direct: socketPath names no daemon, the shim runs the plugin in-process",
+      "quantumd started explicitly and the shim's autostart off in the lab (QUANTUM_AUTOSTART=0); quantum-direct: socketPath names no daemon, the shim runs the plugin in-process",
     );
   } finally {
     await before?.cleanup();
