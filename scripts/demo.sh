@@ -47,6 +47,8 @@ echo "$conf"
 # (and would start quantumd for the next calls: the demo starts its own below, so autostart is off).
 export QUANTUM_SOCKET="$data/quantum.sock"
 export QUANTUM_AUTOSTART=0
+# The host-wide network registry of the demo's networks: in the demo's temp dir, not the machine's.
+export QUANTUM_REGISTRY_DIR="$data/registry"
 cni() {
   local cmd=$1 ctr=$2 ns=$3
   nsenter --net="/run/netns/$host" env CNI_COMMAND="$cmd" CNI_CONTAINERID="$ctr" CNI_NETNS="/run/netns/$ns" \
