@@ -4,6 +4,7 @@ import { describe, test } from "node:test";
 import { CniError } from "../cni/index.js";
 import {
   AttachmentProblemsError,
+  BridgeFullError,
   InterfaceExistsError,
   IpamError,
   KernelError,
@@ -32,6 +33,15 @@ describe("toCniError: the code table", () => {
     ["veth peer name taken", new PeerNameTakenError(kernelInit), 4],
     ["unknown driver", new UnsupportedDriverError("ipvlan"), 2],
     ["no fabric lease yet", new NetworkNotReadyError("ovl", "this node has no fabric subnet yet"), 11],
+    [
+      "the bridge's 1024 ports are taken",
+      new BridgeFullError(
+        "n",
+        "qbr-n",
+        new KernelError({ ...kernelInit, errno: 54, code: "EXFULL", reason: "Exchange full" }),
+      ),
+      100,
+    ],
     ["a delegate's own code", new DelegateError("host-local", "ADD", 11, "busy"), 11],
     ["a CniError as is", new CniError(7, "bad"), 7],
     ["any other kernel error", new KernelError(kernelInit), 999],

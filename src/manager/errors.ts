@@ -7,6 +7,7 @@ import {
   CODE_UNSUPPORTED_FIELD,
 } from "../cni/index.js";
 import {
+  BridgeFullError,
   InterfaceExistsError,
   IpamError,
   NetnsNotFoundError,
@@ -43,6 +44,7 @@ const MEANINGFUL = [
   NetworkConflictError,
   StoreDamagedError,
   StoreFullError,
+  BridgeFullError,
 ] as const;
 
 /** The innermost error that has a CNI meaning, following `cause` (by type, never by message text). */
@@ -86,6 +88,8 @@ export function toCniError(err: unknown, context: string): CniError {
     return new CniError(CODE_TRY_AGAIN_LATER, message, undefined, { cause: err });
   if (root instanceof StoreDamagedError) return new CniError(CODE_STORE_DAMAGED, message, undefined, { cause: err });
   // The spec's "try again later": the runtime retries once space is freed.
+  // A full bridge is a full pool: no container can join this network on this host.
+  if (root instanceof BridgeFullError) return new CniError(CODE_POOL_EXHAUSTED, message, undefined, { cause: err });
   if (root instanceof StoreFullError) return new CniError(CODE_TRY_AGAIN_LATER, message, undefined, { cause: err });
   if (root instanceof NetworkConflictError)
     return new CniError(CODE_NETWORK_CONFLICT, message, undefined, { cause: err });

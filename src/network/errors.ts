@@ -65,3 +65,19 @@ export class NetworkConflictError extends Error {
     this.name = "NetworkConflictError";
   }
 }
+
+/** The network's bridge has as many ports as the kernel allows (1024): no container can join it. */
+export class BridgeFullError extends Error {
+  constructor(
+    readonly network: string,
+    readonly bridge: string,
+    cause: unknown,
+  ) {
+    super(
+      `bridge "${bridge}" of network "${network}" has the kernel's maximum of 1024 ports: ` +
+        "no more containers fit on this network on this host",
+      { cause },
+    );
+    this.name = "BridgeFullError";
+  }
+}

@@ -29,6 +29,7 @@ export {
 export { type DriverTable, defaultDrivers, UnsupportedDriverError } from "./drivers.js";
 export {
   AttachmentProblemsError,
+  BridgeFullError,
   InterfaceExistsError,
   NetworkConflictError,
   NetworkNotReadyError,

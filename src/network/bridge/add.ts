@@ -1,8 +1,9 @@
 import { closeSync } from "node:fs";
-import { createHostVeth, openNetnsFd, type Rtnl } from "../../kernel/index.js";
+import { createHostVeth, KernelError, openNetnsFd, type Rtnl } from "../../kernel/index.js";
 import { formatAttachmentAlias } from "../attachment-alias.js";
 import { configureContainerL3, containerRoutes } from "../container-setup.js";
 import type { DriverAttachment } from "../driver.js";
+import { BridgeFullError } from "../errors.js";
 import { type AssignedIp, type AttachRequest, IsolationLevel, type NetworkSpec } from "../types.js";
 import type { UndoStack } from "../undo.js";
 import { ensureBridge, ensureGatewayOnce, randomMac } from "./ensure.js";
@@ -37,6 +38,10 @@ export function attachBridge(
       ...(spec.mtu ? { mtu: spec.mtu } : {}),
       peerMac,
     });
+  } catch (err) {
+    // The kernel caps a bridge at 1024 ports (BR_MAX_PORTS) and says only "Exchange full".
+    if (err instanceof KernelError && err.code === "EXFULL") throw new BridgeFullError(spec.name, spec.bridge, err);
+    throw err;
   } finally {
     closeSync(nsFd);
   }
