@@ -103,6 +103,11 @@ export function ipText(family: Family, value: bigint): string {
   return formatIp({ family, value });
 }
 
+/** The address part of a CIDR: "10.22.0.5/24" → "10.22.0.5" (as the firewall elements hold it). */
+export function addressOfCidr(cidr: string): string {
+  return cidr.split("/")[0] ?? cidr;
+}
+
 /** The network of a CIDR with host bits: "10.22.0.5/24" → "10.22.0.0/24"; null when malformed. */
 export function networkOfCidr(text: string): string | null {
   const c = tryParseCidr(text);

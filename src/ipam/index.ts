@@ -1,4 +1,5 @@
 export {
+  addressOfCidr,
   type Cidr,
   cidrsOverlap,
   type Family,

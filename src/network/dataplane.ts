@@ -3,7 +3,7 @@
 // gc (GC), status (STATUS), the daemon's delFast and reconcile, and the audit quantumctl doctor
 // shows. It orders the steps, keeps the store, the kernel and the firewall in agreement, and
 // unwinds a failed ADD completely. Built only by openDataplane (open-dataplane.ts).
-import { type AllocatedIp, Allocator, IpamError, networkOfCidr } from "../ipam/index.js";
+import { type AllocatedIp, Allocator, addressOfCidr, IpamError } from "../ipam/index.js";
 import { NftError, type Rtnl } from "../kernel/index.js";
 import { type Attachment, countAttachmentsAt, type Store } from "../store/index.js";
 import { HOLDER_IFNAME, isDockerHolder } from "./docker/docker-dataplane.js";
@@ -11,6 +11,7 @@ import { type DriverTable, driverFor } from "./drivers.js";
 import { AttachmentProblemsError, InterfaceExistsError, NetworkNotReadyError, Problem } from "./errors.js";
 import { detachFast, finishPendingDeletion } from "./fast-detach.js";
 import { commentOwnerId } from "./firewall/index.js";
+import { firewallNetwork } from "./firewall-network.js";
 import { allowLocalhostHostPorts, hostPortMappings, recordedHostPorts, recordHasHostPorts } from "./host-ports.js";
 import { adoptFromKernel, type RecoverableNetwork, type RecoveryReport } from "./kernel-recovery.js";
 import type { DeferredLinkDeletion } from "./link-deletion.js";
@@ -365,7 +366,7 @@ export class Dataplane {
     if (ips.length > 0) {
       attempt("remove firewall elements", () =>
         this.firewall.removeContainers(spec.id, [
-          { containerId: req.containerId, ifname: req.ifname, ips: ips.map(stripPrefix) },
+          { containerId: req.containerId, ifname: req.ifname, ips: ips.map(addressOfCidr) },
         ]),
       );
     }
@@ -459,7 +460,7 @@ export class Dataplane {
       items.set(`${a.containerId}/${a.ifname}`, {
         containerId: a.containerId,
         ifname: a.ifname,
-        ips: a.ips.map(stripPrefix),
+        ips: a.ips.map(addressOfCidr),
       });
     for (const r of orphans) {
       const key = `${r.containerId}/${r.ifname}`;
@@ -616,22 +617,10 @@ function toAssigned(a: AllocatedIp): AssignedIp {
   return { address: a.address, family: a.family, ...(a.gateway ? { gateway: a.gateway } : {}) };
 }
 
-function stripPrefix(cidr: string): string {
-  return cidr.split("/")[0] ?? cidr;
-}
-
 function plain(ips: AssignedIp[]): string[] {
-  return ips.map((ip) => stripPrefix(ip.address));
+  return ips.map((ip) => addressOfCidr(ip.address));
 }
 
 function hostIf(name: string | undefined): { hostIfname?: string } {
   return name ? { hostIfname: name } : {};
-}
-
-function firewallNetwork(spec: NetworkSpec, ips: AssignedIp[]) {
-  const subnets =
-    spec.subnets.length > 0
-      ? spec.subnets.map((s) => s.subnet)
-      : ips.map((ip) => networkOfCidr(ip.address) ?? ip.address);
-  return { id: spec.id, bridge: spec.bridge, subnets, isolation: spec.isolation, ipMasq: spec.ipMasq };
 }

@@ -3,6 +3,7 @@
 // after, alone or together with other DELs' links (link-deletion.ts). The scheduler holds the container's slot until that deletion is done, so no later
 // operation on the container overtakes it; a daemon that dies in between finishes the deletion at
 // its next reconcile (listPendingLinkDeletions).
+import { addressOfCidr } from "../ipam/index.js";
 import { LinkNotFoundError, NetnsNotFoundError, NotANetnsError, type Rtnl } from "../kernel/index.js";
 import type { PendingLinkDeletion, Store } from "../store/index.js";
 import type { NetworkDriver } from "./driver.js";
@@ -42,7 +43,7 @@ export function detachFast(
   const removeElements = () => {
     try {
       if (recordHasHostPorts(record.result)) deps.firewall.removeHostPorts({ containerId, ifname });
-      deps.firewall.removeContainers(spec.id, [{ containerId, ifname, ips: record.ips.map(stripPrefix) }]);
+      deps.firewall.removeContainers(spec.id, [{ containerId, ifname, ips: record.ips.map(addressOfCidr) }]);
     } catch (err) {
       failures.push(new Problem("remove firewall elements", err));
     }
@@ -139,8 +140,4 @@ export function finishPendingDeletion(kernel: KernelPort, host: Rtnl, p: Pending
       if (!(err instanceof LinkNotFoundError)) throw err;
     }
   }
-}
-
-function stripPrefix(cidr: string): string {
-  return cidr.split("/")[0] ?? cidr;
 }

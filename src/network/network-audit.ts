@@ -8,6 +8,7 @@
 //   or replaced store). Never deleted: `quantumctl store recover` (or the network's next ADD)
 //   adopts it back into the store.
 // Runs in the calling process's network namespace (the one the plugin runs in).
+import { addressOfCidr } from "../ipam/index.js";
 import { LinkNotFoundError, type Rtnl } from "../kernel/index.js";
 import type { Attachment, Store } from "../store/index.js";
 import { parseAttachmentAlias } from "./attachment-alias.js";
@@ -67,7 +68,7 @@ export function auditNetworks(deps: AuditDeps): Finding[] {
       network: a.network,
       containerId: a.containerId,
       ifname: a.ifname,
-      ips: a.ips.map(plain),
+      ips: a.ips.map(addressOfCidr),
       ...(a.hostIfname ? { link: a.hostIfname } : {}),
     };
     if (a.netns && deps.kernel.netnsGone(a.netns)) {
@@ -142,7 +143,7 @@ export function auditNetworks(deps: AuditDeps): Finding[] {
   if (deps.firewall) {
     const held = new Set([
       ...store.listReservations().map((r) => `${r.network}\u0000${r.ip}`),
-      ...attachments.flatMap((a) => a.ips.map((ip) => `${a.network}\u0000${plain(ip)}`)),
+      ...attachments.flatMap((a) => a.ips.map((ip) => `${a.network}\u0000${addressOfCidr(ip)}`)),
     ]);
     for (const network of networkNames(store, attachments)) {
       for (const e of deps.firewall.listContainerElements(networkId(network))) {
@@ -231,8 +232,4 @@ function deleteLink(host: Rtnl, name: string): void {
   } catch (err) {
     if (!(err instanceof LinkNotFoundError)) throw err;
   }
-}
-
-function plain(cidr: string): string {
-  return cidr.split("/")[0] ?? cidr;
 }

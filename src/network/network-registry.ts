@@ -57,11 +57,11 @@ export class NetworkRegistry {
   readonly #store: RegistryStore;
   readonly #scope: () => string;
   /**
-   * Claims this process made recently (key: the claim's JSON → when): a busy daemon pays for one
-   * registry transaction per network every CLAIM_TTL_MS, not per ADD. Short, so a registration
-   * another process replaced (ours looked dead) or an operator forgot is claimed again soon.
+   * Claims this process made recently (network name → the claim as JSON, and when): a busy daemon
+   * pays for one registry transaction per network every CLAIM_TTL_MS, not per ADD. Short, so a
+   * registration another process replaced (ours looked dead) or an operator forgot is claimed again soon.
    */
-  readonly #claimed = new Map<string, number>();
+  readonly #claimed = new Map<string, { claim: string; at: number }>();
 
   readonly #freshMs: number;
 
@@ -84,8 +84,8 @@ export class NetworkRegistry {
    */
   claim(claim: NetworkClaim, isLive: LivenessProbe, onDead: (entry: RegistryEntry) => void = () => {}): boolean {
     const key = JSON.stringify(claim);
-    const at = this.#claimed.get(key);
-    if (at !== undefined && Date.now() - at < CLAIM_TTL_MS) return false;
+    const recent = this.#claimed.get(claim.name);
+    if (recent?.claim === key && Date.now() - recent.at < CLAIM_TTL_MS) return false;
     const scope = this.#scope();
     // The common case, without the write lock: already registered as is, nothing conflicting. A
     // conflicting claim racing this one takes the lock and sees our row, so reading is enough.
@@ -96,7 +96,7 @@ export class NetworkRegistry {
       conflictReason(claim, mine) === undefined &&
       !entries.some((e) => conflictReason(claim, e) !== undefined)
     ) {
-      this.#claimed.set(key, Date.now());
+      this.#claimed.set(claim.name, { claim: key, at: Date.now() });
       return false;
     }
     this.#store.transaction(() => {
@@ -117,7 +117,7 @@ export class NetworkRegistry {
       }
       this.#store.put({ ...claim, scope, updatedAt: new Date().toISOString() });
     });
-    this.#claimed.set(key, Date.now());
+    this.#claimed.set(claim.name, { claim: key, at: Date.now() });
     return true;
   }
 
@@ -126,7 +126,7 @@ export class NetworkRegistry {
    * of it succeeded meanwhile): a refused or failed first ADD must not hold the name or subnet.
    */
   release(claim: NetworkClaim, isLive: LivenessProbe): void {
-    this.#claimed.delete(JSON.stringify(claim));
+    this.#claimed.delete(claim.name);
     const scope = this.#scope();
     this.#store.transaction(() => {
       const mine = this.#store.list(scope).find((e) => e.name === claim.name);
@@ -136,8 +136,7 @@ export class NetworkRegistry {
 
   /** Removes a registration (quantumctl registry forget, network deletion); true when there was one. */
   forget(name: string): boolean {
-    for (const key of this.#claimed.keys())
-      if ((JSON.parse(key) as NetworkClaim).name === name) this.#claimed.delete(key);
+    this.#claimed.delete(name);
     return this.#store.remove(this.#scope(), name);
   }
 

@@ -247,7 +247,7 @@ function knownPath(p: string): boolean {
 }
 
 /** True when something accepts connections on the unix socket at path. */
-function socketAnswers(path: string): Promise<boolean> {
+export function socketAnswers(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(path);
     s.once("connect", () => {

@@ -4,7 +4,7 @@
 // veth's other end stays in dockerd's netns for Docker to move. Built over one Dataplane, so the
 // Docker and the CNI path share one store, firewall and host socket.
 import type { AllocatedIp, Allocator } from "../../ipam/index.js";
-import { formatIp, tryParseIp } from "../../ipam/index.js";
+import { addressOfCidr, formatIp, tryParseIp } from "../../ipam/index.js";
 import {
   createHostVeth,
   ensureIptablesAccept,
@@ -16,6 +16,7 @@ import {
 import type { Attachment, Store } from "../../store/index.js";
 import { ensureBridge, ensureGatewayOnce } from "../bridge/ensure.js";
 import type { Dataplane } from "../dataplane.js";
+import { firewallNetwork } from "../firewall-network.js";
 import { checkGateway, defaultGateway, parseSubnet, subnetsOverlap } from "../network-validation.js";
 import type { FirewallPort } from "../ports.js";
 import { IsolationLevel, NetworkDriverType, type NetworkSpec } from "../types.js";
@@ -289,7 +290,7 @@ export class DockerDataplane {
         const element = {
           containerId: endpointId,
           ifname: ENDPOINT_IFNAME,
-          ips: ips.map((ip) => plainOf(ip.address)),
+          ips: ips.map((ip) => addressOfCidr(ip.address)),
           hostIfname: hostEnd.name,
         };
         this.#firewall.addContainer(spec.id, element);
@@ -321,7 +322,7 @@ export class DockerDataplane {
     if (network && addresses.length > 0 && this.#dataplane.kernel.nftAvailable()) {
       try {
         this.#firewall.removeContainers(toNetworkSpec(network).id, [
-          { containerId: endpointId, ifname: ENDPOINT_IFNAME, ips: addresses.map(plainOf) },
+          { containerId: endpointId, ifname: ENDPOINT_IFNAME, ips: addresses.map(addressOfCidr) },
         ]);
       } catch (err) {
         failures.push(`firewall elements: ${(err as Error).message}`);
@@ -362,20 +363,6 @@ export function isDockerHolder(a: Pick<Attachment, "ifname" | "netns">): boolean
 }
 /** The ifname recorded in the firewall elements of an endpoint. */
 const ENDPOINT_IFNAME = "eth";
-
-function plainOf(cidr: string): string {
-  return cidr.split("/")[0] ?? cidr;
-}
-
-function firewallNetwork(spec: NetworkSpec) {
-  return {
-    id: spec.id,
-    bridge: spec.bridge,
-    subnets: spec.subnets.map((s) => s.subnet),
-    isolation: spec.isolation,
-    ipMasq: spec.ipMasq,
-  };
-}
 
 /** Checks a gateway (or aux address) is a host address of subnet. @returns its canonical text. @throws InvalidNetworkError */
 export function checkHostAddress(subnet: string, address: string): string {

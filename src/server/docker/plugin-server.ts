@@ -5,9 +5,9 @@
 // every endpoint of the network).
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { connect } from "node:net";
 import { basename, dirname } from "node:path";
 import { Worker } from "node:worker_threads";
+import { socketAnswers } from "../http-api.js";
 import type { Logger } from "../logger.js";
 import { undoOf } from "./compensate.js";
 import type { DockerAnswer } from "./dispatch.js";
@@ -61,7 +61,7 @@ export class DockerPluginServer {
     const path = this.#o.socketPath;
     mkdirSync(dirname(path), { recursive: true });
     if (existsSync(path)) {
-      if (await answers(path)) throw new Error(`another process is listening on ${path}`);
+      if (await socketAnswers(path)) throw new Error(`another process is listening on ${path}`);
       unlinkSync(path);
     }
     await new Promise<void>((resolve, reject) => {
@@ -219,15 +219,4 @@ function parseJson(text: string): unknown {
   } catch (err) {
     throw new Error(`request body is not JSON: ${(err as Error).message}`, { cause: err });
   }
-}
-
-function answers(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(path);
-    s.once("connect", () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once("error", () => resolve(false));
-  });
 }
