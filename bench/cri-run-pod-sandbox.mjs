@@ -48,9 +48,10 @@ try {
   daemon = new TestDaemon(lab.host.name, { dataDirs: [lab.dataDir], nsenterArgs: [`--mount=/proc/${lab.pid}/ns/mnt`] });
   await daemon.start();
 
-  const withSocket = (socket) => {
+  const withSocket = (socket, extra = {}) => {
     const l = structuredClone(quantumList);
     l.plugins[0].socketPath = socket;
+    Object.assign(l.plugins[0], extra);
     return l;
   };
   const reference = {
@@ -73,10 +74,14 @@ try {
   };
   const variants = {
     "quantum (quantumd)": withSocket(daemon.socket),
-    "quantum (direct)": withSocket(join(lab.root, "nobody.sock")),
+    // containerd hands plugins no environment: autostart is turned off in the config itself, or the
+    // shim would start a daemon on that socket and the variant would measure it instead.
+    "quantum (direct)": withSocket(join(lab.root, "nobody.sock"), { autostart: false }),
     "reference bridge + host-local": reference,
   };
   const samples = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  // StopPodSandbox + RemovePodSandbox (kubelet's teardown: the DELs), per variant.
+  const teardown = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
   const names = Object.keys(variants);
   let n = 0;
   for (let r = 0; r < rounds; r++) {
@@ -103,8 +108,10 @@ try {
           linux: { cgroupParent: `/${lab.cgroupParent}/pod${uid}` },
         });
         samples[name].push(performance.now() - t0);
+        const t1 = performance.now();
         await cri.stopPodSandbox(id);
         await cri.removePodSandbox(id);
+        teardown[name].push(performance.now() - t1);
       }
     }
   }
@@ -114,7 +121,9 @@ try {
     return { n: s.length, median: q(0.5), p90: q(0.9), min: s[0] };
   };
   const results = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, stat(v)]));
+  const stops = Object.fromEntries(Object.entries(teardown).map(([k, v]) => [k, stat(v)]));
   const ref = results["reference bridge + host-local"].median;
+  const refStop = stops["reference bridge + host-local"].median;
   console.log(
     `RunPodSandbox (containerd 1.6.20 CRI, pause image local), ${pods} pods x ${rounds} rounds, load ${loadavg()[0].toFixed(2)}`,
   );
@@ -124,13 +133,19 @@ try {
       `${k.padEnd(33)} ${v.median.toFixed(1).padStart(9)} ${v.p90.toFixed(1).padStart(8)} ${v.min.toFixed(1).padStart(8)}   ${(v.median / ref).toFixed(2)}`,
     );
   }
+  console.log("Stop + Remove                     median ms   p90 ms   min ms   median/reference");
+  for (const [k, v] of Object.entries(stops)) {
+    console.log(
+      `${k.padEnd(33)} ${v.median.toFixed(1).padStart(9)} ${v.p90.toFixed(1).padStart(8)} ${v.min.toFixed(1).padStart(8)}   ${(v.median / refStop).toFixed(2)}`,
+    );
+  }
   const out = join(
     root,
     "bench",
     "results",
     `cri-run-pod-sandbox-${new Date().toISOString().replace(/[:.]/g, "-")}.json`,
   );
-  writeFileSync(out, JSON.stringify({ pods, rounds, load: loadavg(), results, samples }, null, 2));
+  writeFileSync(out, JSON.stringify({ pods, rounds, load: loadavg(), results, stops, samples, teardown }, null, 2));
   console.log(`saved ${out}`);
 } finally {
   cri?.close();

@@ -24,5 +24,8 @@ export async function runtimeFigures({ root, baseline }) {
     out.containerdError = String(err?.stack ?? err);
     console.error(`containerd figures failed: ${out.containerdError}`);
   }
+  // kubelet's path: CRI RunPodSandbox and Stop + Remove, reference and quantum side by side.
+  const cri = spawnSync(process.execPath, [join(root, "bench/cri-run-pod-sandbox.mjs")], { stdio: "inherit" });
+  if (cri.status !== 0) out.criError = `bench/cri-run-pod-sandbox.mjs exited ${cri.status}`;
   return out;
 }
