@@ -24,7 +24,7 @@ import { SqliteStore } from "../../src/store/index.js";
 import { quantumctlBin } from "../cli/ctl.js";
 import { createTestNetns, deleteTestNetns, ipJson, nsExec, type TestNetns, uniqueName } from "../helpers/netns.js";
 import { testRegistryDir } from "../helpers/registry.js";
-import { TestDaemon } from "../server/daemon.js";
+import { daemonRequests, TestDaemon } from "../server/daemon.js";
 import { CriClient, type PodSandboxConfig, sandboxPid } from "./cri/client.js";
 import { CriLab, type TracedCall } from "./cri/lab.js";
 import { iptablesSave, linkClient, PeerServer, tcpProbe, waitFor } from "./net.js";
@@ -476,24 +476,4 @@ function ctl(lab: CriLab, socket: string, args: string[]) {
     PATH: process.env.PATH,
     QUANTUM_REGISTRY_DIR: testRegistryDir(),
   });
-}
-
-interface DaemonRequest {
-  command: string;
-  containerId: string;
-  code: number;
-}
-
-/** The daemon's "cni request" log lines (pino JSON). */
-function daemonRequests(log: string): DaemonRequest[] {
-  const out: DaemonRequest[] = [];
-  for (const line of log.split("\n")) {
-    if (!line.includes('"cni request"')) continue;
-    try {
-      out.push(JSON.parse(line) as DaemonRequest);
-    } catch {
-      // a partial line
-    }
-  }
-  return out;
 }

@@ -16,7 +16,7 @@ import { after, before, describe, it } from "node:test";
 import { SqliteStore } from "../../src/store/index.js";
 import { quantumctlBin } from "../cli/ctl.js";
 import { ipJson } from "../helpers/netns.js";
-import { TestDaemon } from "../server/daemon.js";
+import { daemonRequests, TestDaemon } from "../server/daemon.js";
 import { LIBCNI_RESULTS, must, PodmanLab, runIn } from "./podman.js";
 import { requireCommands, requireReferencePlugins, requireRoot, requireStaticBusybox } from "./preflight.js";
 
@@ -227,24 +227,4 @@ function ipJsonAt(netnsPath: string, args: string[]): string[] {
   });
   const links = JSON.parse(out || "[]") as { addr_info: { local: string; prefixlen: number; scope: string }[] }[];
   return links.flatMap((l) => l.addr_info.filter((a) => a.scope === "global").map((a) => `${a.local}/${a.prefixlen}`));
-}
-
-interface DaemonRequest {
-  command: string;
-  containerId: string;
-  code: number;
-}
-
-/** The daemon's "cni request" log lines (pino JSON). */
-function daemonRequests(log: string): DaemonRequest[] {
-  const out: DaemonRequest[] = [];
-  for (const line of log.split("\n")) {
-    if (!line.includes('"cni request"')) continue;
-    try {
-      out.push(JSON.parse(line) as DaemonRequest);
-    } catch {
-      // a partial line
-    }
-  }
-  return out;
 }

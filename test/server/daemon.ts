@@ -169,3 +169,24 @@ export class TestDaemon {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** One request as the daemon's log records it. */
+export interface DaemonRequest {
+  command: string;
+  containerId: string;
+  code: number;
+}
+
+/** The daemon's "cni request" log lines (pino JSON). */
+export function daemonRequests(log: string): DaemonRequest[] {
+  const out: DaemonRequest[] = [];
+  for (const line of log.split("\n")) {
+    if (!line.includes('"cni request"')) continue;
+    try {
+      out.push(JSON.parse(line) as DaemonRequest);
+    } catch {
+      // a partial line
+    }
+  }
+  return out;
+}
