@@ -5,7 +5,7 @@
 // (A B C, C B A, ...) so drift on a shared machine hits them alike; each pod is stopped and removed
 // (untimed) before the next. Prints median and p90 per variant and saves JSON under bench/results/.
 //   node bench/cri-run-pod-sandbox.mjs            (BENCH_PODS per variant and round, default 10; BENCH_ROUNDS, default 2)
-import { readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -18,6 +18,8 @@ const { TestDaemon } = await import(dist("test/server/daemon.js"));
 const { quantumctlBin } = await import(dist("test/cli/ctl.js"));
 const { quantumBin } = await import(dist("test/helpers/cni-runner.js"));
 const { runIn } = await import(dist("test/runtimes/podman.js"));
+// The bench's networks go to a registry of its own (set in process.env for the daemon), never the machine's.
+const { testRegistryDir } = await import(dist("test/helpers/registry.js"));
 
 const pods = Number(process.env.BENCH_PODS ?? 10);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -27,10 +29,14 @@ const lab = new CriLab();
 let daemon;
 let cri;
 try {
-  // No tracing wrapper here: runtimes exec the shim itself.
+  // No tracing wrapper, only the registry containerd would not pass on (one sh exec, quantum's cost).
   rmSync(join(lab.pluginDir, "quantum"));
-  symlinkSync(quantumBin, join(lab.pluginDir, "quantum"));
-  const env = { PATH: process.env.PATH };
+  writeFileSync(
+    join(lab.pluginDir, "quantum"),
+    `#!/bin/sh\nexport QUANTUM_REGISTRY_DIR='${testRegistryDir()}'\nexec '${quantumBin}' "$@"\n`,
+    { mode: 0o755 },
+  );
+  const env = { PATH: process.env.PATH, QUANTUM_REGISTRY_DIR: testRegistryDir() };
   const socketFor = join(lab.root, "none.sock");
   const globals = ["--data-dir", lab.dataDir, "--config-dir", lab.configDir, "--plugin-dir", lab.pluginDir];
   const made = await runIn(
