@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { testRegistryDir } from "../helpers/registry.js";
 
 // dist/test/plugin/quantum-bin.test.js → repo root.
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -25,7 +26,12 @@ function quantum(env: Record<string, string>, stdin: string, bin = BIN) {
   const res = spawnSync(bin, [], {
     input: stdin,
     // QUANTUM_AUTOSTART=0: no daemon may be started on the machine's default socket.
-    env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", QUANTUM_AUTOSTART: "0", ...env },
+    env: {
+      PATH: process.env["PATH"] ?? "/usr/bin:/bin",
+      QUANTUM_AUTOSTART: "0",
+      QUANTUM_REGISTRY_DIR: testRegistryDir(),
+      ...env,
+    },
     encoding: "utf8",
   });
   return { status: res.status, stdout: res.stdout, stderr: res.stderr, error: res.error };

@@ -7,6 +7,7 @@ import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { quantumBin } from "../helpers/cni-runner.js";
 import { createTestNetns, deleteTestNetns, type TestNetns } from "../helpers/netns.js";
+import { testRegistryDir } from "../helpers/registry.js";
 import { TestDaemon } from "./daemon.js";
 
 /** Writes raw bytes on the socket and returns everything the daemon sends back before closing. */
@@ -29,7 +30,7 @@ function raw(socket: string, bytes: string | Buffer): Promise<string> {
 function shim(host: TestNetns, env: Record<string, string>, stdin: string, wrap: string[] = []) {
   return spawnSync("nsenter", [`--net=/run/netns/${host.name}`, ...wrap, quantumBin], {
     // Autostart off: once the daemon is stopped the shim must fall back, not start another.
-    env: { PATH: process.env["PATH"] ?? "", QUANTUM_AUTOSTART: "0", ...env },
+    env: { PATH: process.env["PATH"] ?? "", QUANTUM_AUTOSTART: "0", QUANTUM_REGISTRY_DIR: testRegistryDir(), ...env },
     input: stdin,
     encoding: "utf8",
     timeout: 30_000,

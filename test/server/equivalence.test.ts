@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { SUPPORTED_VERSIONS } from "../../src/cni/version.js";
 import { Lab } from "../dataplane/fixture.js";
 import { type PluginRun, quantumBin } from "../helpers/cni-runner.js";
+import { testRegistryDir } from "../helpers/registry.js";
 import { TestDaemon } from "./daemon.js";
 
 function mask(s: string): string {
@@ -141,7 +142,7 @@ describe("shim → daemon answers as direct mode", { timeout: 300_000 }, () => {
   it("CNI_COMMAND unset: exit 0, the about line on stderr, nothing on stdout", async () => {
     const { spawnSync } = await import("node:child_process");
     const r = spawnSync("nsenter", [`--net=/run/netns/${viaDaemon.host.name}`, quantumBin], {
-      env: { PATH: process.env["PATH"] ?? "", ...daemon.env },
+      env: { PATH: process.env["PATH"] ?? "", QUANTUM_REGISTRY_DIR: testRegistryDir(), ...daemon.env },
       encoding: "utf8",
     });
     assert.equal(r.status, 0);

@@ -13,6 +13,7 @@ import { after, before, describe, it } from "node:test";
 import { cniMain, type PluginHandlers, SUPPORTED_VERSIONS } from "../../src/cni/index.js";
 import { binDir, quantumBin } from "../helpers/cni-runner.js";
 import { createTestNetns, deleteTestNetns, type TestNetns } from "../helpers/netns.js";
+import { testRegistryDir } from "../helpers/registry.js";
 import { TestDaemon } from "./daemon.js";
 
 interface Answer {
@@ -90,7 +91,7 @@ function exec(
   return new Promise((resolve, reject) => {
     const [cmd, args] = wrap.length > 0 ? ["nsenter", [...wrap, bin]] : [bin, []];
     const child = spawn(cmd as string, args as string[], {
-      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", ...env },
+      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", QUANTUM_REGISTRY_DIR: testRegistryDir(), ...env },
       stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "ignore"],
     });
     let stdout = "";

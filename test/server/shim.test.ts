@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { quantumBin } from "../helpers/cni-runner.js";
+import { testRegistryDir } from "../helpers/registry.js";
 
 interface ShimRun {
   code: number | null;
@@ -20,7 +21,9 @@ interface ShimRun {
 function shim(env: Record<string, string>, stdin: string): Promise<ShimRun> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(quantumBin, [], { env: { PATH: process.env["PATH"] ?? "", QUANTUM_AUTOSTART: "0", ...env } });
+    const child = spawn(quantumBin, [], {
+      env: { PATH: process.env["PATH"] ?? "", QUANTUM_AUTOSTART: "0", QUANTUM_REGISTRY_DIR: testRegistryDir(), ...env },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (b: Buffer) => {
